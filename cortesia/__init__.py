@@ -1,0 +1,1 @@
+"""The ``cortesia`` command and the composition of the four services into one platform."""

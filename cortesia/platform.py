@@ -1,0 +1,47 @@
+"""Where the services are put together: their modules, databases and subscribers."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from flask import Flask
+
+from shared.bus.subscriber import Subscriber
+from shared.config import SERVICES, Settings, load_settings
+from shared.db import Database
+from shared.migrations import upgrade
+
+
+class ServiceModule(Protocol):
+    NAME: str
+    MIGRATIONS: Path
+    SUBSCRIBERS: list[Subscriber]
+
+    def create_app(
+        self, settings: Settings, database: Database, bus_database: Database | None = None
+    ) -> Flask: ...
+
+
+def service_module(name: str) -> ServiceModule:
+    if name not in SERVICES:
+        raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    module: ModuleType = importlib.import_module(f"services.{name}")
+    return module  # type: ignore[return-value]
+
+
+def all_subscribers() -> list[Subscriber]:
+    return [s for name in SERVICES for s in service_module(name).SUBSCRIBERS]
+
+
+def migrate(settings: Settings) -> None:
+    upgrade(service_module(settings.service).MIGRATIONS, settings.database_url)
+
+
+def settings_for_all(
+    env: Mapping[str, str] | None = None, data_dir: str | Path | None = None
+) -> dict[str, Settings]:
+    return {name: load_settings(name, env, data_dir) for name in SERVICES}

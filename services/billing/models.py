@@ -1,0 +1,7 @@
+"""The billing service's own tables."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass

@@ -1,0 +1,39 @@
+"""Training: the founder's playbooks, the reply checker, and onboarding to certification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, render_template
+from sqlalchemy import select
+
+from services.training.models import StaffMemberReplica
+from services.training.subscribers import staff_directory
+from shared.config import Settings
+from shared.db import Database
+from shared.web import create_service_app, roles_required
+
+NAME = "training"
+MIGRATIONS = Path(__file__).parent / "migrations"
+SUBSCRIBERS = [staff_directory]
+
+bp = Blueprint("training", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@roles_required("agent", "billing", "trainee")
+def index() -> Any:
+    database: Database = current_app.extensions["cortesia.database"]
+    with database.transaction() as session:
+        team = session.execute(
+            select(StaffMemberReplica).where(StaffMemberReplica.active.is_(True))
+            .order_by(StaffMemberReplica.name)
+        ).scalars().all()
+    return render_template("training/index.html", team=team)
+
+
+def create_app(settings: Settings, database: Database, bus_database: Database | None = None) -> Flask:
+    app = create_service_app(__name__, settings, database, bus_database=bus_database)
+    app.register_blueprint(bp)
+    return app

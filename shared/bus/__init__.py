@@ -1,0 +1,1 @@
+"""The event bus: outbox, inbox, subscribers, and the RabbitMQ and embedded transports."""

@@ -1,0 +1,174 @@
+"""A subscriber's consumer on RabbitMQ: inbox dedupe, ack after commit, retry, park.
+
+Every message is acknowledged only after its fate is durable: handled and
+committed, or re-published (with a confirm) to the subscriber's own delay
+queue or parked queue. A crash at any point before the ack makes RabbitMQ
+deliver the message again, and the inbox absorbs the repeat.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from kombu import Connection, Consumer, Queue
+from kombu.message import Message
+
+from shared.bus.relay import recoverable_errors
+from shared.bus.subscriber import Outcome, Subscriber, process_message
+from shared.bus.topology import (
+    ATTEMPT_HEADER,
+    PARKED_AT_HEADER,
+    PARKED_REASON_HEADER,
+    ROUTING_KEY_HEADER,
+    declare_topology,
+    delay_queue,
+    parked_queue,
+)
+from shared.db import Database
+from shared.events.envelope import CONTENT_TYPE
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def _publish_direct(connection: Connection, queue: str, message: Message, headers: dict[str, Any]) -> None:
+    """Put a copy of ``message`` on ``queue`` through the default exchange, confirmed."""
+    properties = message.properties
+    producer = connection.Producer(auto_declare=False)
+    producer.publish(
+        message.body,
+        exchange="",
+        routing_key=queue,
+        content_type=message.content_type or CONTENT_TYPE,
+        content_encoding=message.content_encoding or "utf-8",
+        delivery_mode=2,
+        headers=headers,
+        message_id=properties.get("message_id"),
+        correlation_id=properties.get("correlation_id"),
+        type=properties.get("type"),
+        app_id=properties.get("app_id"),
+        retry=False,
+        confirm_timeout=30,
+    )
+
+
+class SubscriberConsumer:
+    def __init__(
+        self,
+        database: Database,
+        subscriber: Subscriber,
+        amqp_url: str,
+        *,
+        queue_type: str = "classic",
+        max_attempts: int = 5,
+        retry_base_seconds: float = 1.0,
+        prefetch: int = 100,
+        heartbeat_seconds: int = 20,
+    ) -> None:
+        self.database = database
+        self.subscriber = subscriber
+        self.amqp_url = amqp_url
+        self.queue_type = queue_type
+        self.max_attempts = max_attempts
+        self.retry_base_seconds = retry_base_seconds
+        self.prefetch = prefetch
+        self.heartbeat_seconds = heartbeat_seconds
+        self.stopping = threading.Event()
+        self.ready = threading.Event()
+        """Set once the consumer is subscribed (tests wait on it)."""
+
+    # -- one message ---------------------------------------------------------
+
+    def on_message(self, message: Message, publisher: Connection) -> None:
+        result = process_message(self.database, self.subscriber, message.body)
+        if result.outcome is Outcome.FAILED:
+            attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+            if attempt < self.max_attempts:
+                self._retry_later(message, publisher, attempt)
+            else:
+                self._park(message, publisher, f"failed {attempt} times; last: {result.reason}", attempt)
+        elif result.outcome is Outcome.INVALID:
+            self._park(message, publisher, result.reason, 0)
+        message.ack()
+
+    def _retry_later(self, message: Message, publisher: Connection, attempt: int) -> None:
+        queue = delay_queue(self.subscriber.name, attempt, self.retry_base_seconds)
+        headers = {**(message.headers or {}), ATTEMPT_HEADER: attempt + 1}
+        _publish_direct(publisher, queue, message, headers)
+        log.info("event.retry_scheduled", subscriber=self.subscriber.name, attempt=attempt, queue=queue)
+
+    def _park(self, message: Message, publisher: Connection, reason: str, attempts: int) -> None:
+        headers = {
+            **(message.headers or {}),
+            PARKED_REASON_HEADER: reason[:2000],
+            PARKED_AT_HEADER: datetime.now(UTC).isoformat(),
+            ATTEMPT_HEADER: attempts,
+            ROUTING_KEY_HEADER: message.delivery_info.get("routing_key", ""),
+        }
+        _publish_direct(publisher, parked_queue(self.subscriber.name), message, headers)
+        log.warning("event.parked", subscriber=self.subscriber.name, reason=reason)
+
+    # -- loop ----------------------------------------------------------------
+
+    def _consume_until_disconnected(self) -> None:
+        # Two connections: the publisher's synchronous confirms drain frames, and
+        # on a shared connection that would dispatch deliveries re-entrantly.
+        with Connection(self.amqp_url, heartbeat=self.heartbeat_seconds) as connection, Connection(
+            self.amqp_url,
+            heartbeat=self.heartbeat_seconds,
+            transport_options={"confirm_publish": True},
+        ) as publisher:
+            connection.ensure_connection(
+                max_retries=None, interval_start=0.5, interval_step=1, interval_max=5,
+                errback=lambda exc, interval: log.warning(
+                    "consumer.broker_unreachable", error=str(exc), retry_in=interval
+                ),
+                callback=self._stop_if_asked,
+            )
+            channel = connection.channel()
+            declare_topology(
+                channel, [self.subscriber], self.queue_type, self.max_attempts,
+                self.retry_base_seconds,
+            )
+            channel.basic_qos(0, self.prefetch, False)
+            queue = Queue(self.subscriber.name, channel=channel, no_declare=True)
+            consumer = Consumer(
+                channel, queues=[queue], no_ack=False,
+                on_message=lambda message: self.on_message(message, publisher),
+            )
+            with consumer:
+                log.info("consumer.subscribed", subscriber=self.subscriber.name)
+                self.ready.set()
+                while not self.stopping.is_set():
+                    try:
+                        connection.drain_events(timeout=1.0)
+                    except TimeoutError:
+                        pass
+                    connection.heartbeat_check()
+                    publisher.heartbeat_check()
+
+    def _stop_if_asked(self) -> None:
+        if self.stopping.is_set():
+            raise InterruptedError("consumer stopping")
+
+    def run(self) -> None:
+        failures = 0
+        errors = recoverable_errors(self.amqp_url)
+        while not self.stopping.is_set():
+            try:
+                self._consume_until_disconnected()
+                failures = 0
+            except InterruptedError:
+                break
+            except errors as error:
+                self.ready.clear()
+                failures += 1
+                log.warning("consumer.disconnected", subscriber=self.subscriber.name,
+                            error=repr(error), failures=failures)
+                self.stopping.wait(min(5.0, 0.2 * 2**failures))
+        log.info("consumer.stopped", subscriber=self.subscriber.name)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,86 @@
+"""The transactional outbox: events are rows written with the state change that caused them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from shared.bus.tables import outbox
+from shared.events import REGISTRY, Envelope
+from shared.logging import current_correlation_id, new_correlation_id
+
+
+def record_event(
+    session: Session,
+    producer: str,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> Envelope:
+    """Add an event to the outbox inside the caller's transaction.
+
+    The payload is validated strictly against its schema here, so an invalid
+    event fails the business transaction instead of reaching consumers.
+    """
+    envelope = Envelope(
+        event_type=event_type,
+        producer=producer,
+        payload=REGISTRY.dump(event_type, payload),
+        correlation_id=correlation_id or current_correlation_id() or new_correlation_id(),
+        causation_id=causation_id,
+    )
+    if envelope.producer != event_type.split(".", 1)[0]:
+        raise ValueError(f"{producer} may not publish {event_type}")
+    session.execute(
+        insert(outbox).values(
+            event_id=envelope.event_id,
+            event_type=event_type,
+            body=envelope.to_json().decode(),
+            created_at=envelope.occurred_at,
+        )
+    )
+    return envelope
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    row_id: int
+    event_id: str
+    event_type: str
+    body: bytes
+
+
+def claim_pending(session: Session, limit: int, skip_locked: bool) -> list[PendingEvent]:
+    """Lock up to ``limit`` unpublished rows, oldest first.
+
+    Pending rows are selected by status, never by "id above the last one seen":
+    PostgreSQL sequences can commit out of order, and a high-water mark would
+    skip the late row for ever. With ``skip_locked`` (PostgreSQL), rows another
+    relay holds are passed over, so two relays never publish the same row.
+    """
+    query = (
+        select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.body)
+        .where(outbox.c.published_at.is_(None))
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return [
+        PendingEvent(row.id, row.event_id, row.event_type, row.body.encode())
+        for row in session.execute(query)
+    ]
+
+
+def mark_published(session: Session, row_ids: Sequence[int]) -> None:
+    if row_ids:
+        session.execute(
+            update(outbox).where(outbox.c.id.in_(row_ids)).values(published_at=datetime.now(UTC))
+        )

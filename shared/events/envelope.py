@@ -1,0 +1,90 @@
+"""The envelope every event travels in, and its JSON wire form."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+EVENT_TYPE_PATTERN = re.compile(r"^(?P<producer>[a-z][a-z0-9_]*)\.(?P<name>[a-z][a-z0-9_]*)\.v(?P<version>[1-9][0-9]*)$")
+CONTENT_TYPE = "application/json"
+
+
+class InvalidEvent(ValueError):
+    """A message that cannot become an event: undecodable, or failing its schema."""
+
+
+def parse_event_type(event_type: str) -> tuple[str, str, int]:
+    match = EVENT_TYPE_PATTERN.match(event_type)
+    if not match:
+        raise InvalidEvent(f"event type {event_type!r} is not '<producer>.<event>.v<N>'")
+    return match["producer"], match["name"], int(match["version"])
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_type: str
+    producer: str
+    payload: dict[str, Any]
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    causation_id: str | None = None
+
+    def to_json(self) -> bytes:
+        return json.dumps(EnvelopeSchema().dump(self), separators=(",", ":")).encode()
+
+    def headers(self) -> dict[str, str]:
+        """AMQP headers mirroring the envelope, so tools can route and trace without parsing."""
+        headers = {
+            "event-type": self.event_type,
+            "producer": self.producer,
+            "correlation-id": self.correlation_id,
+        }
+        if self.causation_id:
+            headers["causation-id"] = self.causation_id
+        return headers
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE_PATTERN))
+    occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    producer = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    causation_id = fields.String(load_default=None, allow_none=True)
+    payload = fields.Dict(required=True, keys=fields.String())
+
+
+def decode_envelope(body: bytes | str) -> Envelope:
+    """Parse a wire message into an envelope (payload not yet validated)."""
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidEvent(f"body is not JSON: {error}") from None
+    if not isinstance(raw, dict):
+        raise InvalidEvent("body is not a JSON object")
+    try:
+        data = EnvelopeSchema().load(raw)
+    except ValidationError as error:
+        raise InvalidEvent(f"envelope invalid: {error.messages}") from None
+    producer, _, _ = parse_event_type(data["event_type"])
+    if producer != data["producer"]:
+        raise InvalidEvent(f"event type {data['event_type']!r} does not belong to producer {data['producer']!r}")
+    return Envelope(
+        event_id=str(data["event_id"]),
+        event_type=data["event_type"],
+        occurred_at=data["occurred_at"],
+        producer=data["producer"],
+        correlation_id=data["correlation_id"],
+        causation_id=data["causation_id"],
+        payload=data["payload"],
+    )
