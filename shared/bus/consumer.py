@@ -54,6 +54,12 @@ def _publish_direct(connection: Connection, queue: str, message: Message, header
     )
 
 
+def _original_routing_key(message: Message) -> str:
+    """The event type it was published under (a retried copy comes back under the queue's name)."""
+    headers = message.headers or {}
+    return str(headers.get(ROUTING_KEY_HEADER) or message.delivery_info.get("routing_key", ""))
+
+
 class SubscriberConsumer:
     def __init__(
         self,
@@ -95,7 +101,11 @@ class SubscriberConsumer:
 
     def _retry_later(self, message: Message, publisher: Connection, attempt: int) -> None:
         queue = delay_queue(self.subscriber.name, attempt, self.retry_base_seconds)
-        headers = {**(message.headers or {}), ATTEMPT_HEADER: attempt + 1}
+        headers = {
+            **(message.headers or {}),
+            ATTEMPT_HEADER: attempt + 1,
+            ROUTING_KEY_HEADER: _original_routing_key(message),
+        }
         _publish_direct(publisher, queue, message, headers)
         log.info("event.retry_scheduled", subscriber=self.subscriber.name, attempt=attempt, queue=queue)
 
@@ -105,7 +115,7 @@ class SubscriberConsumer:
             PARKED_REASON_HEADER: reason[:2000],
             PARKED_AT_HEADER: datetime.now(UTC).isoformat(),
             ATTEMPT_HEADER: attempts,
-            ROUTING_KEY_HEADER: message.delivery_info.get("routing_key", ""),
+            ROUTING_KEY_HEADER: _original_routing_key(message),
         }
         _publish_direct(publisher, parked_queue(self.subscriber.name), message, headers)
         log.warning("event.parked", subscriber=self.subscriber.name, reason=reason)

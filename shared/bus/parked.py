@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from amqp.exceptions import NotFound
 from kombu import Connection
 from sqlalchemy import select, update
 
@@ -112,11 +113,18 @@ class RabbitParkedStore:
         self.amqp_url = amqp_url
         self.subscriber_names = [s.name for s in subscribers]
 
-    def _names(self, subscriber: str | None) -> list[str]:
+    def _names(self, connection: Connection, subscriber: str | None) -> list[str]:
         if subscriber is None:
             return self.subscriber_names
-        if subscriber not in self.subscriber_names:
-            raise ValueError(f"unknown subscriber {subscriber!r}; known: {', '.join(self.subscriber_names)}")
+        channel = connection.channel()
+        try:
+            channel.queue_declare(parked_queue(subscriber), passive=True)
+        except NotFound:
+            known = ", ".join(self.subscriber_names)
+            raise ValueError(f"no parked queue for subscriber {subscriber!r}; known: {known}") from None
+        finally:
+            if channel.is_open:
+                channel.close()
         return [subscriber]
 
     @staticmethod
@@ -146,7 +154,7 @@ class RabbitParkedStore:
     def list(self, subscriber: str | None = None) -> list[ParkedMessage]:
         found: list[ParkedMessage] = []
         with Connection(self.amqp_url) as connection:
-            for name in self._names(subscriber):
+            for name in self._names(connection, subscriber):
                 channel = connection.channel()
                 try:
                     found.extend(self._to_parked(name, m) for m in self._drain(channel, parked_queue(name)))
@@ -158,7 +166,7 @@ class RabbitParkedStore:
         wanted = set(event_ids) if event_ids is not None else None
         replayed = 0
         with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as connection:
-            for name in self._names(subscriber):
+            for name in self._names(connection, subscriber):
                 channel = connection.channel()
                 publisher = connection.Producer(channel=connection.channel(), auto_declare=False)
                 try:

@@ -114,10 +114,10 @@ class OutboxRelay:
         channel = connection.channel()
         channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True, auto_delete=False)
         channel.confirm_select()
+        self._window = _ConfirmWindow()  # delivery tags restart at 1 on a new channel
         channel.events["basic_ack"].add(self._window.on_ack)
         channel.events["basic_nack"].add(self._window.on_nack)
         channel.events["basic_return"].add(self._window.on_return)
-        self._window = _ConfirmWindow()
         self._connection = connection
         self._producer = Producer(
             channel, exchange=Exchange(EVENTS_EXCHANGE, type="topic"), auto_declare=False
@@ -145,8 +145,21 @@ class OutboxRelay:
     def publish_batch(self) -> int:
         """Publish one batch of pending rows; return how many were confirmed."""
         producer = self._connect()
+        if not self.database.is_postgres:
+            # SQLite has one writer: holding its lock while waiting on the broker would
+            # stall every handler. One relay per SQLite database, so no lock is needed.
+            with self.database.transaction() as session:
+                rows = claim_pending(session, self.batch_size, skip_locked=False)
+            if not rows:
+                return 0
+            confirmed = self._publish_and_confirm(producer, rows)
+            self.after_confirm(confirmed)
+            with self.database.transaction() as session:
+                mark_published(session, [row.row_id for row in confirmed])
+            return len(confirmed)
         with self.database.transaction() as session:
-            rows = claim_pending(session, self.batch_size, skip_locked=self.database.is_postgres)
+            # The row locks are held until the rows are marked: another relay skips them.
+            rows = claim_pending(session, self.batch_size, skip_locked=True)
             if not rows:
                 return 0
             confirmed = self._publish_and_confirm(producer, rows)
@@ -204,6 +217,8 @@ class OutboxRelay:
         while not self.stopping.is_set():
             try:
                 published = self.publish_batch()
+                if published < self.batch_size and self._connection is not None:
+                    self._connection.heartbeat_check()
                 failures = 0
             except InterruptedError:
                 break
@@ -214,8 +229,6 @@ class OutboxRelay:
                 self.stopping.wait(min(5.0, 0.2 * 2**failures))
                 continue
             if published < self.batch_size:
-                if self._connection is not None:
-                    self._connection.heartbeat_check()
                 self.stopping.wait(self.idle_poll_seconds)
         self._disconnect()
         log.info("relay.stopped", relay=self.name)

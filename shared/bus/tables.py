@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 BUS_METADATA = MetaData()
@@ -35,8 +36,8 @@ outbox = Table(
     Index(
         "ix_outbox_pending",
         "id",
-        postgresql_where="published_at IS NULL",
-        sqlite_where="published_at IS NULL",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
     ),
 )
 

@@ -1,0 +1,1 @@
+"""Test helpers: private RabbitMQ and PostgreSQL servers, and waiting for the bus."""

@@ -1,0 +1,162 @@
+"""Real servers for the suite.
+
+RabbitMQ and PostgreSQL come, in order of preference, from URLs in the
+environment (``CORTESIA_TEST_AMQP_URL`` / ``CORTESIA_TEST_POSTGRES_URL``),
+from ``docker compose`` through pytest-docker where a Docker engine runs, or
+from the local Debian binaries started in temporary directories on free ports.
+A missing server is an error, never a skip: ``./scripts/test.sh`` installs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from shared.logging import configure_logging
+from shared.testing.servers import PostgresCluster, RabbitNode, wait_for_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+configure_logging(logging.WARNING)
+
+
+class Broker(Protocol):
+    url: str
+
+    def stop_app(self) -> None: ...
+    def start_app(self) -> None: ...
+    def close_all_connections(self) -> None: ...
+
+
+def _docker_engine_runs() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+
+
+class ComposeRabbit:
+    """The compose file's RabbitMQ, faults injected with rabbitmqctl inside its container."""
+
+    def __init__(self, compose_file: Path, project: str, port: int) -> None:
+        self.compose = ["docker", "compose", "-f", str(compose_file), "-p", project]
+        self.url = f"amqp://cortesia:cortesia@127.0.0.1:{port}/%2F"
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run([*self.compose, "exec", "-T", "rabbitmq", "rabbitmqctl", *args],
+                       check=True, capture_output=True, timeout=120)
+
+    def stop_app(self) -> None:
+        self._ctl("stop_app")
+
+    def start_app(self) -> None:
+        self._ctl("start_app")
+
+    def close_all_connections(self) -> None:
+        self._ctl("close_all_connections", "test fault")
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file() -> str:
+    return str(ROOT / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    return ["up --build -d rabbitmq postgres"]
+
+
+@pytest.fixture(scope="session")
+def rabbit(request: pytest.FixtureRequest) -> Iterator[Broker | Any]:
+    url = os.environ.get("CORTESIA_TEST_AMQP_URL")
+    if url:
+        yield _ExternalBroker(url)
+        return
+    if _docker_engine_runs():
+        services = request.getfixturevalue("docker_services")
+        port = services.port_for("rabbitmq", 5672)
+        services.wait_until_responsive(timeout=120, pause=1, check=lambda: _port_open(port))
+        yield ComposeRabbit(ROOT / "docker-compose.yml", request.getfixturevalue("docker_compose_project_name"), port)
+        return
+    node = RabbitNode(Path(tempfile.mkdtemp(prefix="cortesia-rabbit-")))
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(node.root, ignore_errors=True)
+
+
+class _ExternalBroker:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _refuse(self) -> None:
+        raise RuntimeError("fault injection needs a broker the tests started; unset CORTESIA_TEST_AMQP_URL")
+
+    stop_app = start_app = close_all_connections = _refuse
+
+
+def _port_open(port: int) -> bool:
+    try:
+        wait_for_port(port, 0.5)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def postgres_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    url = os.environ.get("CORTESIA_TEST_POSTGRES_URL")
+    if url:
+        yield _ExternalPostgres(url)
+        return
+    if _docker_engine_runs():
+        services = request.getfixturevalue("docker_services")
+        port = services.port_for("postgres", 5432)
+        services.wait_until_responsive(timeout=120, pause=1, check=lambda: _port_open(port))
+        yield _ExternalPostgres(f"postgresql://cortesia:cortesia@127.0.0.1:{port}/postgres")
+        return
+    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="cortesia-pg-")))
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+class _ExternalPostgres:
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+
+    def create_database(self, name: str) -> str:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.admin_url).set(drivername="postgresql+psycopg")
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return url.set(database=name).render_as_string(hide_password=False).replace("+psycopg", "")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return str(postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}"))
+
+
+@pytest.fixture
+def unique_name() -> str:
+    return uuid.uuid4().hex[:8]
