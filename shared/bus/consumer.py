@@ -123,12 +123,13 @@ class SubscriberConsumer:
     # -- loop ----------------------------------------------------------------
 
     def _consume_until_disconnected(self) -> None:
-        # Two connections: the publisher's synchronous confirms drain frames, and
-        # on a shared connection that would dispatch deliveries re-entrantly.
+        # Two connections: the publisher's synchronous confirms drain frames, and on a
+        # shared connection that would dispatch deliveries re-entrantly. The publisher is
+        # idle most of the time and nothing reads its socket between publishes, so it
+        # runs without heartbeats: a dead publisher connection shows itself as a failed
+        # publish or a confirm timeout, the message stays unacked and comes back.
         with Connection(self.amqp_url, heartbeat=self.heartbeat_seconds) as connection, Connection(
-            self.amqp_url,
-            heartbeat=self.heartbeat_seconds,
-            transport_options={"confirm_publish": True},
+            self.amqp_url, heartbeat=0, transport_options={"confirm_publish": True},
         ) as publisher:
             connection.ensure_connection(
                 max_retries=None, interval_start=0.5, interval_step=1, interval_max=5,
@@ -157,7 +158,6 @@ class SubscriberConsumer:
                     except TimeoutError:
                         pass
                     connection.heartbeat_check()
-                    publisher.heartbeat_check()
 
     def _stop_if_asked(self) -> None:
         if self.stopping.is_set():

@@ -31,7 +31,8 @@ def remember(session: Session, subscriber: str, envelope: Envelope) -> bool:
         statement = sqlite.insert(inbox).values(values).on_conflict_do_nothing()
     else:  # pragma: no cover - only the two supported databases
         raise RuntimeError(f"unsupported database {dialect}")
-    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+    # RETURNING says whether the row went in; rowcount is not reliable across drivers.
+    return session.execute(statement.returning(inbox.c.event_id)).first() is not None
 
 
 def was_handled(session: Session, subscriber: str, event_id: str) -> bool:

@@ -216,9 +216,8 @@ class OutboxRelay:
         failures = 0
         while not self.stopping.is_set():
             try:
-                published = self.publish_batch()
-                if published < self.batch_size and self._connection is not None:
-                    self._connection.heartbeat_check()
+                if self.publish_batch() < self.batch_size:
+                    self._idle()
                 failures = 0
             except InterruptedError:
                 break
@@ -227,11 +226,18 @@ class OutboxRelay:
                 log.warning("relay.publish_failed", error=repr(error), failures=failures)
                 self._disconnect()
                 self.stopping.wait(min(5.0, 0.2 * 2**failures))
-                continue
-            if published < self.batch_size:
-                self.stopping.wait(self.idle_poll_seconds)
         self._disconnect()
         log.info("relay.stopped", relay=self.name)
+
+    def _idle(self) -> None:
+        """Wait for the next poll while reading the socket: the broker's heartbeats must be
+        read, or the client decides the broker is gone."""
+        assert self._connection is not None
+        try:
+            self._connection.drain_events(timeout=self.idle_poll_seconds)
+        except TimeoutError:
+            pass
+        self._connection.heartbeat_check()
 
     def stop(self) -> None:
         self.stopping.set()

@@ -19,7 +19,7 @@ from shared.config import Settings
 from shared.db import Database
 from shared.logging import configure_logging, get_logger, new_correlation_id
 from shared.secrets import session_secret
-from shared.web.auth import init_auth, wants_json
+from shared.web.auth import current_staff, init_auth, wants_json
 from structlog.contextvars import bind_contextvars, clear_contextvars
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
@@ -137,6 +137,14 @@ def _health_blueprint(settings: Settings, database: Database, bus_database: Data
         checks["bus"] = _check_bus(settings, bus_database)
         ready = all(value == "ok" for value in checks.values())
         return jsonify(status="ready" if ready else "not ready", checks=checks), (200 if ready else 503)
+
+    @health.get("/api/session")
+    def who_am_i() -> Any:
+        """The signed-in staff member, as every service sees the shared session."""
+        staff = current_staff()
+        if staff is None:
+            return jsonify(error="unauthorized", message="No staff member is signed in."), 401
+        return jsonify(id=staff.id, name=staff.name, email=staff.email, role=staff.role)
 
     @health.get("/metrics")
     def metrics() -> Response:

@@ -85,6 +85,18 @@ def database(tmp_path: Path) -> Database:
     return sqlite_database(tmp_path)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The same property on both databases a service can run on."""
+    if request.param == "sqlite":
+        yield sqlite_database(tmp_path)
+        return
+    database = Database(request.getfixturevalue("postgres_url"))
+    create_schema(database)
+    yield database
+    database.dispose()
+
+
 def observe(amqp_url: str, binding: str = "probe.#") -> tuple[pika.BlockingConnection, Any, str]:
     """An independent pika consumer on its own exclusive queue: what really crossed the wire."""
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
@@ -194,8 +206,9 @@ class CrashAfterConfirm(OutboxRelay):
 
 
 def test_relay_crash_after_confirm_publishes_twice_but_is_handled_once(
-    rabbit: Any, running: Running, database: Database, unique_name: str
+    rabbit: Any, running: Running, any_database: Database, unique_name: str
 ) -> None:
+    database = any_database
     connection, channel, queue = observe(rabbit.url)
     subscriber = recording_subscriber(f"probe.crash_{unique_name}")
     running.consumer(database, subscriber)

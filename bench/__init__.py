@@ -1,0 +1,1 @@
+"""Benchmarks of the event bus (run them with ``python -m bench.<name>``)."""

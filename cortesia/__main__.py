@@ -1,0 +1,3 @@
+from cortesia.cli import main
+
+main()
