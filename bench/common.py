@@ -62,7 +62,9 @@ BENCH_METADATA = MetaData()
 side_effects = Table(
     "bench_side_effects",
     BENCH_METADATA,
-    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("subscriber", String(80), nullable=False),
     Column("event_id", String(36), nullable=False),
     Column("seq", Integer, nullable=False),
@@ -174,22 +176,34 @@ def _insert_inbox(dialect: str, values: dict[str, Any]) -> Any:
     return module.insert(inbox).values(values).on_conflict_do_nothing()
 
 
-def handle_raw(database: Database, subscriber: str, message: bytes | str | dict[str, Any]) -> int | None:
+def handle_raw(
+    database: Database, subscriber: str, message: bytes | str | dict[str, Any]
+) -> int | None:
     """Inbox insert + side-effect row in one transaction; the seq, or None for a duplicate."""
     envelope = message if isinstance(message, dict) else json.loads(message)
     event_id = envelope["event_id"]
     seq = int(envelope["payload"]["seq"])
     engine = database.engine
     with engine.begin() as connection:
-        fresh = connection.execute(_insert_inbox(engine.dialect.name, {
-            "subscriber": subscriber,
-            "event_id": event_id,
-            "event_type": envelope["event_type"],
-            "handled_at": func.now(),
-        })).rowcount == 1
+        fresh = (
+            connection.execute(
+                _insert_inbox(
+                    engine.dialect.name,
+                    {
+                        "subscriber": subscriber,
+                        "event_id": event_id,
+                        "event_type": envelope["event_type"],
+                        "handled_at": func.now(),
+                    },
+                )
+            ).rowcount
+            == 1
+        )
         if not fresh:
             return None
-        connection.execute(insert(side_effects).values(subscriber=subscriber, event_id=event_id, seq=seq))
+        connection.execute(
+            insert(side_effects).values(subscriber=subscriber, event_id=event_id, seq=seq)
+        )
     return seq
 
 
@@ -250,8 +264,12 @@ def verify(database: Database, subscriber: str) -> dict[str, int]:
         pending = connection.execute(
             select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
         ).scalar_one()
-    return {"side_effects": int(rows), "distinct": int(distinct), "inbox": int(inbox_rows),
-            "pending_outbox": int(pending)}
+    return {
+        "side_effects": int(rows),
+        "distinct": int(distinct),
+        "inbox": int(inbox_rows),
+        "pending_outbox": int(pending),
+    }
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -55,30 +55,58 @@ from shared.db import Database
 from shared.testing.servers import PostgresCluster, RabbitNode
 
 ROOT = Path(__file__).resolve().parents[1]
-LABELS = {"cortesia": "Cortesia", "pika": "raw pika", "celery": "Celery", "faststream": "FastStream"}
+LABELS = {
+    "cortesia": "Cortesia",
+    "pika": "raw pika",
+    "celery": "Celery",
+    "faststream": "FastStream",
+}
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bench.event_throughput", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="bench.event_throughput", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--events", type=int, default=5000, help="events per throughput run")
     parser.add_argument("--rate", type=float, default=500.0, help="events/s of the latency run")
-    parser.add_argument("--latency-seconds", type=float, default=10.0, help="length of the latency run")
+    parser.add_argument(
+        "--latency-seconds", type=float, default=10.0, help="length of the latency run"
+    )
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--contenders", default=",".join(NAMES),
-                        help=f"comma-separated, from {','.join(NAMES)}")
-    parser.add_argument("--latency-contenders", default="cortesia",
-                        help="who gets a latency run (comma-separated; empty for none)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="throughput rounds (contenders interleaved); the median is reported")
-    parser.add_argument("--payload-bytes", type=int, default=1024, help="size of the event payload's JSON")
+    parser.add_argument(
+        "--contenders", default=",".join(NAMES), help=f"comma-separated, from {','.join(NAMES)}"
+    )
+    parser.add_argument(
+        "--latency-contenders",
+        default="cortesia",
+        help="who gets a latency run (comma-separated; empty for none)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="throughput rounds (contenders interleaved); the median is reported",
+    )
+    parser.add_argument(
+        "--payload-bytes", type=int, default=1024, help="size of the event payload's JSON"
+    )
     parser.add_argument("--timeout", type=float, default=180.0, help="bound on one run, in seconds")
-    parser.add_argument("--cortesia-log-level", default="WARNING",
-                        help="Cortesia worker's log level (`cortesia worker` itself logs at INFO)")
-    parser.add_argument("--relay-idle-poll", type=float, help="override OutboxRelay idle_poll_seconds")
+    parser.add_argument(
+        "--cortesia-log-level",
+        default="WARNING",
+        help="Cortesia worker's log level (`cortesia worker` itself logs at INFO)",
+    )
+    parser.add_argument(
+        "--relay-idle-poll", type=float, help="override OutboxRelay idle_poll_seconds"
+    )
     parser.add_argument("--relay-batch-size", type=int, help="override OutboxRelay batch_size")
-    parser.add_argument("--profile-dir", type=Path, help="write cProfile stats of Cortesia's threads here")
+    parser.add_argument(
+        "--profile-dir", type=Path, help="write cProfile stats of Cortesia's threads here"
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
-    parser.add_argument("--keep", action="store_true", help="keep the servers' temporary directories")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the servers' temporary directories"
+    )
     args = parser.parse_args(argv)
     args.contenders = [c for c in args.contenders.split(",") if c]
     args.latency_contenders = [c for c in args.latency_contenders.split(",") if c]
@@ -97,7 +125,11 @@ class WorkerProcess:
     def __init__(self, command: list[str], log_path: Path) -> None:
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in finish()
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True,
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
@@ -128,9 +160,11 @@ class WorkerProcess:
             except queue.Empty:
                 continue
             if line is None:
-                raise RuntimeError(f"the worker exited (code {self.process.poll()}) before {prefix}")
+                raise RuntimeError(
+                    f"the worker exited (code {self.process.poll()}) before {prefix}"
+                )
             if line.startswith(prefix):
-                return line[len(prefix):].strip()
+                return line[len(prefix) :].strip()
 
     def finish(self) -> None:
         self._sampling = False
@@ -165,12 +199,24 @@ class Bench:
         create_schema(database)
         return database
 
-    def worker(self, contender: str, kind: str, database: Database, events: int, timeout: float,
-               label: str) -> WorkerProcess:
+    def worker(
+        self, contender: str, kind: str, database: Database, events: int, timeout: float, label: str
+    ) -> WorkerProcess:
         command = [
-            sys.executable, "-m", "bench.worker", contender,
-            "--database-url", database.url, "--amqp-url", self.rabbit.url, "--kind", kind,
-            "--events", str(events), "--timeout", str(timeout),
+            sys.executable,
+            "-m",
+            "bench.worker",
+            contender,
+            "--database-url",
+            database.url,
+            "--amqp-url",
+            self.rabbit.url,
+            "--kind",
+            kind,
+            "--events",
+            str(events),
+            "--timeout",
+            str(timeout),
         ]
         if contender == "cortesia":
             command += ["--log-level", self.args.cortesia_log_level]
@@ -212,9 +258,16 @@ class Bench:
             worker.finish()
             self.delete_queues(contender, kind)
         commits = result.pop("commits")
-        result.update(contender=contender, kind=kind, round=round_, peak_rss_sampled=worker.peak_rss)
+        result.update(
+            contender=contender, kind=kind, round=round_, peak_rss_sampled=worker.peak_rss
+        )
         checks = result.get("verify", {})
-        expected = {"side_effects": events, "distinct": events, "inbox": events, "pending_outbox": 0}
+        expected = {
+            "side_effects": events,
+            "distinct": events,
+            "inbox": events,
+            "pending_outbox": 0,
+        }
         result["correct"] = checks == expected and "error" not in result
         if commits and len(commits) >= events:
             last = max(at for _, at in commits)
@@ -224,8 +277,11 @@ class Bench:
         else:
             result["events_per_second"] = None
         rate = result["events_per_second"]
-        print(f" {rate:,.0f} events/s" if rate else f" FAILED ({result.get('error', checks)})",
-              "" if result["correct"] else f" [check: {checks}]", flush=True)
+        print(
+            f" {rate:,.0f} events/s" if rate else f" FAILED ({result.get('error', checks)})",
+            "" if result["correct"] else f" [check: {checks}]",
+            flush=True,
+        )
         database.dispose()
         return result
 
@@ -253,7 +309,9 @@ class Bench:
                     break  # far behind: the database cannot take the rate
                 sent_at = time.time()
                 with database.transaction() as session:
-                    record_event(session, PRODUCER, EVENT, payload(seq, self.args.payload_bytes, sent_at))
+                    record_event(
+                        session, PRODUCER, EVENT, payload(seq, self.args.payload_bytes, sent_at)
+                    )
                 committed[seq] = time.time()
             produced_seconds = time.monotonic() - started
             result = json.loads(worker.wait_for("RESULT", timeout + 90))
@@ -264,11 +322,19 @@ class Bench:
         commits = result.pop("commits")
         lat = sorted(1000 * (at - committed[seq]) for seq, at in commits if seq in committed)
         result.update(
-            contender=contender, kind=kind, target_rate=rate, produced=len(committed),
-            produced_rate=len(committed) / produced_seconds, handled=len(lat),
-            p50_ms=percentile(lat, 0.50), p90_ms=percentile(lat, 0.90), p99_ms=percentile(lat, 0.99),
-            max_ms=lat[-1] if lat else None, mean_ms=statistics.fmean(lat) if lat else None,
-            rss_mb_before=rss_before, peak_rss_sampled=worker.peak_rss,
+            contender=contender,
+            kind=kind,
+            target_rate=rate,
+            produced=len(committed),
+            produced_rate=len(committed) / produced_seconds,
+            handled=len(lat),
+            p50_ms=percentile(lat, 0.50),
+            p90_ms=percentile(lat, 0.90),
+            p99_ms=percentile(lat, 0.99),
+            max_ms=lat[-1] if lat else None,
+            mean_ms=statistics.fmean(lat) if lat else None,
+            rss_mb_before=rss_before,
+            peak_rss_sampled=worker.peak_rss,
         )
         print(f" p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms", flush=True)
         return result
@@ -295,7 +361,16 @@ def machine(bench: Bench) -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "rabbitmq": bench.rabbit.ctl("version").strip(),
     }
-    for package in ("kombu", "amqp", "pika", "celery", "faststream", "aio-pika", "sqlalchemy", "psycopg"):
+    for package in (
+        "kombu",
+        "amqp",
+        "pika",
+        "celery",
+        "faststream",
+        "aio-pika",
+        "sqlalchemy",
+        "psycopg",
+    ):
         try:
             info[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -321,7 +396,9 @@ def summarise(bench: Bench) -> dict[str, dict[str, dict[str, Any]]]:
             rates = [r["events_per_second"] or 0.0 for r in runs]
             median = sorted(runs, key=lambda r: r["events_per_second"] or 0.0)[len(runs) // 2]
             table.setdefault(kind, {})[contender] = {
-                **median, "events_per_second": statistics.median(rates), "all_rates": rates,
+                **median,
+                "events_per_second": statistics.median(rates),
+                "all_rates": rates,
                 "correct": all(r["correct"] for r in runs),
             }
     return table
@@ -330,12 +407,16 @@ def summarise(bench: Bench) -> dict[str, dict[str, dict[str, Any]]]:
 def report(bench: Bench, info: dict[str, Any]) -> str:
     args = bench.args
     out: list[str] = []
-    out.append(f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
-               f"RabbitMQ {info['rabbitmq']}, SQLite {info['sqlite']}"
-               + (f", PostgreSQL {info['postgresql']}" if "postgresql" in info else ""))
-    out.append(f"Throughput: {args.events} events per run, {args.payload_bytes}-byte payload "
-               f"({bench.body_bytes}-byte message body), persistent, publisher confirms, "
-               f"{args.repeat} round(s), median shown")
+    out.append(
+        f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
+        f"RabbitMQ {info['rabbitmq']}, SQLite {info['sqlite']}"
+        + (f", PostgreSQL {info['postgresql']}" if "postgresql" in info else "")
+    )
+    out.append(
+        f"Throughput: {args.events} events per run, {args.payload_bytes}-byte payload "
+        f"({bench.body_bytes}-byte message body), persistent, publisher confirms, "
+        f"{args.repeat} round(s), median shown"
+    )
     out.append("")
     header = f"{'database':9} {'contender':11} {'events/s':>9} {'CPU ms/event':>13} {'peak RSS MB':>12}  check"
     out.append(header)
@@ -346,9 +427,11 @@ def report(bench: Bench, info: dict[str, Any]) -> str:
             rate = run["events_per_second"]
             cpu = run.get("cpu_ms_per_event")
             rss = max(run.get("rss_mb_peak") or 0.0, run.get("peak_rss_sampled") or 0.0)
-            out.append(f"{kind:9} {LABELS[contender]:11} {rate:9,.0f} "
-                       f"{(f'{cpu:.2f}' if cpu else '-'):>13} {rss:12.0f}  "
-                       f"{'ok' if run['correct'] else 'FAILED: ' + str(run.get('verify'))}")
+            out.append(
+                f"{kind:9} {LABELS[contender]:11} {rate:9,.0f} "
+                f"{(f'{cpu:.2f}' if cpu else '-'):>13} {rss:12.0f}  "
+                f"{'ok' if run['correct'] else 'FAILED: ' + str(run.get('verify'))}"
+            )
     out.append("")
     for kind in ("sqlite", "postgres"):
         runs = table.get(kind, {})
@@ -359,32 +442,49 @@ def report(bench: Bench, info: dict[str, Any]) -> str:
         for other in ("pika", "celery", "faststream"):
             if other in runs and runs[other]["events_per_second"]:
                 ratio = ours / runs[other]["events_per_second"]
-                note = f" (target >= 0.8: {'met' if ratio >= 0.8 else 'NOT met'})" if other == "pika" else ""
+                note = (
+                    f" (target >= 0.8: {'met' if ratio >= 0.8 else 'NOT met'})"
+                    if other == "pika"
+                    else ""
+                )
                 parts.append(f"Cortesia / {LABELS[other]} = {ratio:.2f}{note}")
         out.append(f"{kind}: " + "; ".join(parts))
     if bench.latencies:
         out.append("")
-        out.append(f"Latency at {args.rate:.0f} events/s for {args.latency_seconds:.0f} s "
-                   "(producer COMMIT -> handler COMMIT), one event per producer transaction")
-        header = (f"{'database':9} {'contender':11} {'produced/s':>10} {'handled':>8} {'p50 ms':>7} "
-                  f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'peak RSS MB':>12}")
+        out.append(
+            f"Latency at {args.rate:.0f} events/s for {args.latency_seconds:.0f} s "
+            "(producer COMMIT -> handler COMMIT), one event per producer transaction"
+        )
+        header = (
+            f"{'database':9} {'contender':11} {'produced/s':>10} {'handled':>8} {'p50 ms':>7} "
+            f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'peak RSS MB':>12}"
+        )
         out.append(header)
         out.append("-" * len(header))
         for run in bench.latencies:
             rss = max(run.get("rss_mb_peak") or 0.0, run.get("peak_rss_sampled") or 0.0)
-            out.append(f"{run['kind']:9} {LABELS[run['contender']]:11} {run['produced_rate']:10.0f} "
-                       f"{run['handled']:8} {run['p50_ms']:7.1f} {run['p90_ms']:7.1f} "
-                       f"{run['p99_ms']:7.1f} {run['max_ms']:7.1f} {rss:12.0f}")
+            out.append(
+                f"{run['kind']:9} {LABELS[run['contender']]:11} {run['produced_rate']:10.0f} "
+                f"{run['handled']:8} {run['p50_ms']:7.1f} {run['p90_ms']:7.1f} "
+                f"{run['p99_ms']:7.1f} {run['max_ms']:7.1f} {rss:12.0f}"
+            )
         for run in bench.latencies:
             if run["contender"] == "cortesia":
-                out.append(f"{run['kind']}: Cortesia p99 {run['p99_ms']:.1f} ms "
-                           f"(target <= 50 ms: {'met' if run['p99_ms'] <= 50 else 'NOT met'})")
-    rss_values = [max(r.get("rss_mb_peak") or 0.0, r.get("peak_rss_sampled") or 0.0)
-                  for r in [*bench.runs, *bench.latencies] if r["contender"] == "cortesia"]
+                out.append(
+                    f"{run['kind']}: Cortesia p99 {run['p99_ms']:.1f} ms "
+                    f"(target <= 50 ms: {'met' if run['p99_ms'] <= 50 else 'NOT met'})"
+                )
+    rss_values = [
+        max(r.get("rss_mb_peak") or 0.0, r.get("peak_rss_sampled") or 0.0)
+        for r in [*bench.runs, *bench.latencies]
+        if r["contender"] == "cortesia"
+    ]
     if rss_values:
         peak = max(rss_values)
-        out.append(f"Cortesia worker (relay + consumer) peak RSS: {peak:.0f} MB "
-                   f"(target <= 150 MB: {'met' if peak <= 150 else 'NOT met'})")
+        out.append(
+            f"Cortesia worker (relay + consumer) peak RSS: {peak:.0f} MB "
+            f"(target <= 150 MB: {'met' if peak <= 150 else 'NOT met'})"
+        )
     return "\n".join(out)
 
 
@@ -421,14 +521,23 @@ def main(argv: list[str] | None = None) -> int:
         failed = not all(r["correct"] for r in bench.runs)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(
-                {"machine": info, "arguments": {k: str(v) for k, v in vars(args).items()},
-                 "throughput": bench.runs, "latency": bench.latencies}, indent=1, default=str))
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "machine": info,
+                        "arguments": {k: str(v) for k, v in vars(args).items()},
+                        "throughput": bench.runs,
+                        "latency": bench.latencies,
+                    },
+                    indent=1,
+                    default=str,
+                )
+            )
     finally:
         if bench.postgres is not None:
             try:
                 bench.postgres.stop()
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 print(f"stopping PostgreSQL: {error}", file=sys.stderr)
         bench.rabbit.stop()
         if failed and not args.keep:

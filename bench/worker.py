@@ -36,7 +36,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--amqp-url", required=True)
     parser.add_argument("--kind", choices=("sqlite", "postgres"), required=True)
     parser.add_argument("--events", type=int, required=True)
-    parser.add_argument("--timeout", type=float, default=180.0, help="give up after this many seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="give up after this many seconds"
+    )
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--relay-batch-size", type=int)
     parser.add_argument("--relay-idle-poll", type=float)
@@ -48,8 +50,10 @@ def main(argv: list[str]) -> int:
     args = parse(argv)
     configure_logging(getattr(logging, args.log_level.upper()))
     options = Options(
-        kind=args.kind, relay_batch_size=args.relay_batch_size,
-        relay_idle_poll_seconds=args.relay_idle_poll, profile_dir=args.profile_dir,
+        kind=args.kind,
+        relay_batch_size=args.relay_batch_size,
+        relay_idle_poll_seconds=args.relay_idle_poll,
+        profile_dir=args.profile_dir,
     )
     database = Database(args.database_url)
     recorder = Recorder(args.events)
@@ -80,10 +84,12 @@ def main(argv: list[str]) -> int:
             rss_mb_peak=max(peak_rss, status.get("VmHWM", 0.0)),
             settings=contender.settings,
         )
-    except Exception:  # noqa: BLE001 - reported to the parent, which fails the run
+    except Exception:
         result["error"] = traceback.format_exc()
     finally:
-        stopper = threading.Thread(target=_stop, args=(contender, stop_timeout, result), daemon=True)
+        stopper = threading.Thread(
+            target=_stop, args=(contender, stop_timeout, result), daemon=True
+        )
         stopper.start()
         stopper.join(stop_timeout * 3)
         if stopper.is_alive():
@@ -91,7 +97,7 @@ def main(argv: list[str]) -> int:
     result["commits"] = recorder.commits
     try:
         result["verify"] = verify(database, contender.name)
-    except Exception:  # noqa: BLE001
+    except Exception:
         result.setdefault("error", traceback.format_exc())
     print("RESULT " + json.dumps(result), flush=True)
     return 0
@@ -100,7 +106,7 @@ def main(argv: list[str]) -> int:
 def _stop(contender: Any, timeout: float, result: dict[str, Any]) -> None:
     try:
         contender.stop(timeout)
-    except Exception:  # noqa: BLE001
+    except Exception:
         result.setdefault("error", traceback.format_exc())
 
 

@@ -16,7 +16,10 @@ from shared.logging import configure_logging
 
 service_argument = click.argument("service", type=click.Choice(SERVICES))
 data_option = click.option(
-    "--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Data directory (default: $CORTESIA_DATA or ./var).",
 )
 
@@ -53,7 +56,9 @@ def run(host: str, port: int, data_dir: Path | None, threads: int) -> None:
     platform.start()
     server = create_server(platform.wsgi_app, host=host, port=port, threads=threads)
     data = settings["tickets"].data_dir
-    click.echo(f"Cortesia is running: open http://{host}:{server.effective_port}/  (data in {data})")
+    click.echo(
+        f"Cortesia is running: open http://{host}:{server.effective_port}/  (data in {data})"
+    )
     click.echo("First time? The page asks you to create the owner's account. Ctrl+C stops.")
 
     def shut_down(_signum: int, _frame: Any) -> None:
@@ -83,7 +88,7 @@ def serve(service: str, bind: str, workers: int, data_dir: Path | None) -> None:
 
     settings = _settings(service, data_dir)
 
-    class ServiceApplication(BaseApplication):  # type: ignore[misc]
+    class ServiceApplication(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
@@ -137,8 +142,11 @@ def migrate(services: tuple[str, ...], data_dir: Path | None) -> None:
 
         with Connection(settings.amqp_url) as connection:
             declare_topology(
-                connection.default_channel, all_subscribers(), settings.queue_type,
-                settings.max_attempts, settings.retry_base_seconds,
+                connection.default_channel,
+                all_subscribers(),
+                settings.queue_type,
+                settings.max_attempts,
+                settings.retry_base_seconds,
             )
         click.echo("bus: topology declared")
 

@@ -1,10 +1,10 @@
 """Embedded mode: the four services and their workers in one process, on one port.
 
-    http://host:port/tickets/...   ─┐
-    http://host:port/billing/...   ─┤  path-routing dispatcher (one origin, one session cookie)
-    http://host:port/notify/...    ─┤
-    http://host:port/training/...  ─┘
-    background threads: the embedded bus (outbox relays and subscriber dispatchers)
+http://host:port/tickets/...   ─┐
+http://host:port/billing/...   ─┤  path-routing dispatcher (one origin, one session cookie)
+http://host:port/notify/...    ─┤
+http://host:port/training/...  ─┘
+background threads: the embedded bus (outbox relays and subscriber dispatchers)
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class EmbeddedPlatform:
         self.bus.bus.dispose()
 
 
-def build_embedded(settings: Mapping[str, Settings], run_migrations: bool = True) -> EmbeddedPlatform:
+def build_embedded(
+    settings: Mapping[str, Settings], run_migrations: bool = True
+) -> EmbeddedPlatform:
     """Migrate every service's database and mount the four apps under their paths."""
     any_settings = next(iter(settings.values()))
     bus_database = open_bus_database(any_settings.bus_database_url)

@@ -30,7 +30,7 @@ def service_module(name: str) -> ServiceModule:
     if name not in SERVICES:
         raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
     module: ModuleType = importlib.import_module(f"services.{name}")
-    return module  # type: ignore[return-value]
+    return module
 
 
 def all_subscribers() -> list[Subscriber]:

@@ -26,14 +26,20 @@ class Worker:
         # Opened here, in the process that runs the threads: never inherited across a fork.
         self.database = Database(settings.database_url)
         self.relay = OutboxRelay(
-            self.database, settings.amqp_url, heartbeat_seconds=settings.heartbeat_seconds,
+            self.database,
+            settings.amqp_url,
+            heartbeat_seconds=settings.heartbeat_seconds,
             name=f"{settings.service}-relay",
         )
         self.consumers = [
             SubscriberConsumer(
-                self.database, subscriber, settings.amqp_url,
-                queue_type=settings.queue_type, max_attempts=settings.max_attempts,
-                retry_base_seconds=settings.retry_base_seconds, prefetch=settings.prefetch,
+                self.database,
+                subscriber,
+                settings.amqp_url,
+                queue_type=settings.queue_type,
+                max_attempts=settings.max_attempts,
+                retry_base_seconds=settings.retry_base_seconds,
+                prefetch=settings.prefetch,
                 heartbeat_seconds=settings.heartbeat_seconds,
             )
             for subscriber in service_module(settings.service).SUBSCRIBERS

@@ -1,1 +1,1 @@
-"""The four Cortesia services; each owns its database and talks to the others only through events."""
+"""The four Cortesia services: each owns its database and talks to the others through events."""

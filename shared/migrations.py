@@ -55,7 +55,9 @@ def create_bus_tables_v1(op: Operations) -> None:
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index(
-        "ix_outbox_pending", "outbox", ["id"],
+        "ix_outbox_pending",
+        "outbox",
+        ["id"],
         postgresql_where=sa.text("published_at IS NULL"),
         sqlite_where=sa.text("published_at IS NULL"),
     )

@@ -51,8 +51,12 @@ class ComposeRabbit:
         self.url = f"amqp://cortesia:cortesia@127.0.0.1:{port}/%2F"
 
     def _ctl(self, *args: str) -> None:
-        subprocess.run([*self.compose, "exec", "-T", "rabbitmq", "rabbitmqctl", *args],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [*self.compose, "exec", "-T", "rabbitmq", "rabbitmqctl", *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def stop_app(self) -> None:
         self._ctl("stop_app")
@@ -84,7 +88,11 @@ def rabbit(request: pytest.FixtureRequest) -> Iterator[Broker | Any]:
         services = request.getfixturevalue("docker_services")
         port = services.port_for("rabbitmq", 5672)
         services.wait_until_responsive(timeout=120, pause=1, check=lambda: _port_open(port))
-        yield ComposeRabbit(ROOT / "docker-compose.yml", request.getfixturevalue("docker_compose_project_name"), port)
+        yield ComposeRabbit(
+            ROOT / "docker-compose.yml",
+            request.getfixturevalue("docker_compose_project_name"),
+            port,
+        )
         return
     node = RabbitNode(Path(tempfile.mkdtemp(prefix="cortesia-rabbit-")))
     node.start()
@@ -100,7 +108,9 @@ class _ExternalBroker:
         self.url = url
 
     def _refuse(self) -> None:
-        raise RuntimeError("fault injection needs a broker the tests started; unset CORTESIA_TEST_AMQP_URL")
+        raise RuntimeError(
+            "fault injection needs a broker the tests started; unset CORTESIA_TEST_AMQP_URL"
+        )
 
     stop_app = start_app = close_all_connections = _refuse
 
@@ -108,7 +118,7 @@ class _ExternalBroker:
 def _port_open(port: int) -> bool:
     try:
         wait_for_port(port, 0.5)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     return True
 

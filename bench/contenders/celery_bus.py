@@ -28,7 +28,9 @@ from shared.db import Database
 
 
 class Contender:
-    def __init__(self, database: Database, amqp_url: str, recorder: Recorder, options: Options) -> None:
+    def __init__(
+        self, database: Database, amqp_url: str, recorder: Recorder, options: Options
+    ) -> None:
         self.name = name = f"bench.celery_{options.kind}"
         self.options = options
         self.database = database
@@ -46,8 +48,14 @@ class Contender:
             task_serializer="json",
             accept_content=["json"],
             task_default_queue=name,
-            task_queues=[Queue(name, Exchange(name, type="direct", durable=True), routing_key=name,
-                               durable=True)],
+            task_queues=[
+                Queue(
+                    name,
+                    Exchange(name, type="direct", durable=True),
+                    routing_key=name,
+                    durable=True,
+                )
+            ],
             task_default_delivery_mode="persistent",
             worker_prefetch_multiplier=options.prefetch,
             worker_concurrency=1,
@@ -68,15 +76,26 @@ class Contender:
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {"prefetch": self.options.prefetch, "pool": "solo", "acks_late": True,
-                "confirm_publish": True, "batch_size": self.options.batch_size}
+        return {
+            "prefetch": self.options.prefetch,
+            "pool": "solo",
+            "acks_late": True,
+            "confirm_publish": True,
+            "batch_size": self.options.batch_size,
+        }
 
     def start_consumer(self, timeout: float) -> None:
         # start_worker returns once the worker's consumer is up (it waits for that itself).
-        self.stack.enter_context(start_worker(
-            self.app, pool="solo", concurrency=1, perform_ping_check=False,
-            loglevel="WARNING", shutdown_timeout=timeout,
-        ))
+        self.stack.enter_context(
+            start_worker(
+                self.app,
+                pool="solo",
+                concurrency=1,
+                perform_ping_check=False,
+                loglevel="WARNING",
+                shutdown_timeout=timeout,
+            )
+        )
 
     def _publish_loop(self) -> None:
         task = self.task
@@ -88,9 +107,13 @@ class Contender:
                     continue
                 try:
                     for row in rows:
-                        task.apply_async(args=(row.body.decode(),), task_id=row.event_id,
-                                         producer=producer, retry=False)
-                except Exception as error:  # noqa: BLE001 - reported, the run fails
+                        task.apply_async(
+                            args=(row.body.decode(),),
+                            task_id=row.event_id,
+                            producer=producer,
+                            retry=False,
+                        )
+                except Exception as error:
                     self.reader.abandon()
                     self.error = repr(error)
                     return

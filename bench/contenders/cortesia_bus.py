@@ -25,7 +25,9 @@ _SEQ = "bench_seq"
 
 
 class Contender:
-    def __init__(self, database: Database, amqp_url: str, recorder: Recorder, options: Options) -> None:
+    def __init__(
+        self, database: Database, amqp_url: str, recorder: Recorder, options: Options
+    ) -> None:
         self.name = f"bench.cortesia_{options.kind}"
         self.options = options
         self.recorder = recorder
@@ -35,11 +37,15 @@ class Contender:
         @subscriber.handles(EVENT)
         def record(session: Session, received: ReceivedEvent) -> None:
             seq = received.data["seq"]
-            session.execute(insert(side_effects).values(subscriber=name, event_id=received.event_id, seq=seq))
+            session.execute(
+                insert(side_effects).values(subscriber=name, event_id=received.event_id, seq=seq)
+            )
             session.info[_SEQ] = seq
 
         event.listen(Session, "after_commit", self._after_commit)
-        self.consumer = SubscriberConsumer(database, subscriber, amqp_url, prefetch=options.prefetch)
+        self.consumer = SubscriberConsumer(
+            database, subscriber, amqp_url, prefetch=options.prefetch
+        )
         relay_options: dict[str, Any] = {}
         if options.relay_batch_size is not None:
             relay_options["batch_size"] = options.relay_batch_size
@@ -55,8 +61,11 @@ class Contender:
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {"prefetch": self.consumer.prefetch, "relay_batch_size": self.relay.batch_size,
-                "relay_idle_poll_seconds": self.relay.idle_poll_seconds}
+        return {
+            "prefetch": self.consumer.prefetch,
+            "relay_batch_size": self.relay.batch_size,
+            "relay_idle_poll_seconds": self.relay.idle_poll_seconds,
+        }
 
     def start_consumer(self, timeout: float) -> None:
         self.threads.append(spawn(self.consumer.run, "consumer", self.options))

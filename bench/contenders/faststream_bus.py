@@ -28,7 +28,9 @@ from shared.db import Database
 
 
 class Contender:
-    def __init__(self, database: Database, amqp_url: str, recorder: Recorder, options: Options) -> None:
+    def __init__(
+        self, database: Database, amqp_url: str, recorder: Recorder, options: Options
+    ) -> None:
         self.name = name = f"bench.faststream_{options.kind}"
         self.options = options
         self.reader = OutboxReader(database)
@@ -38,8 +40,12 @@ class Contender:
         self.exchange = RabbitExchange(name, type=ExchangeType.TOPIC, durable=True)
         queue = RabbitQueue(name, durable=True, routing_key=EVENT)
 
-        @self.broker.subscriber(queue, self.exchange, channel=Channel(prefetch_count=options.prefetch),
-                                ack_policy=AckPolicy.ACK)
+        @self.broker.subscriber(
+            queue,
+            self.exchange,
+            channel=Channel(prefetch_count=options.prefetch),
+            ack_policy=AckPolicy.ACK,
+        )
         async def handle(body: dict[str, Any]) -> None:
             seq = await asyncio.to_thread(handle_raw, database, name, body)
             if seq is not None:
@@ -51,8 +57,12 @@ class Contender:
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {"prefetch": self.options.prefetch, "batch_size": self.options.batch_size,
-                "idle_poll_seconds": self.options.idle_poll_seconds, "ack_policy": "ack"}
+        return {
+            "prefetch": self.options.prefetch,
+            "batch_size": self.options.batch_size,
+            "idle_poll_seconds": self.options.idle_poll_seconds,
+            "ack_policy": "ack",
+        }
 
     def _run(self, coroutine: Any, timeout: float) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
@@ -69,19 +79,30 @@ class Contender:
             if not rows:
                 await asyncio.sleep(idle)
                 continue
-            results = await asyncio.gather(*(
-                publish(
-                    row.body, exchange=self.exchange, routing_key=row.event_type, persist=True,
-                    message_id=row.event_id, message_type=row.event_type,
-                    content_type="application/json", content_encoding="utf-8",
-                    mandatory=True, timeout=30,
-                )
-                for row in rows
-            ), return_exceptions=True)
+            results = await asyncio.gather(
+                *(
+                    publish(
+                        row.body,
+                        exchange=self.exchange,
+                        routing_key=row.event_type,
+                        persist=True,
+                        message_id=row.event_id,
+                        message_type=row.event_type,
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                        mandatory=True,
+                        timeout=30,
+                    )
+                    for row in rows
+                ),
+                return_exceptions=True,
+            )
             failures = [r for r in results if isinstance(r, BaseException)]
             if failures:
                 self.error = repr(failures[0])
-            confirmed = [row.row_id for row, r in zip(rows, results, strict=True) if isinstance(r, Basic.Ack)]
+            confirmed = [
+                row.row_id for row, r in zip(rows, results, strict=True) if isinstance(r, Basic.Ack)
+            ]
             await asyncio.to_thread(self.reader.mark, confirmed)
             if len(rows) < batch_size:
                 await asyncio.sleep(idle)

@@ -49,7 +49,9 @@ class Publisher:
     def run(self) -> None:
         self.connection = SelectConnection(
             self.parameters,
-            on_open_callback=lambda connection: connection.channel(on_open_callback=self._on_channel),
+            on_open_callback=lambda connection: connection.channel(
+                on_open_callback=self._on_channel
+            ),
             on_open_error_callback=self._on_failure,
             on_close_callback=lambda _connection, _reason: self._ioloop().stop(),
         )
@@ -135,8 +137,9 @@ class Publisher:
 
 
 class Consumer:
-    def __init__(self, database: Database, amqp_url: str, name: str, recorder: Recorder,
-                 prefetch: int) -> None:
+    def __init__(
+        self, database: Database, amqp_url: str, name: str, recorder: Recorder, prefetch: int
+    ) -> None:
         self.database = database
         self.parameters = pika.URLParameters(amqp_url)
         self.name = name
@@ -174,7 +177,9 @@ class Consumer:
 
 
 class Contender:
-    def __init__(self, database: Database, amqp_url: str, recorder: Recorder, options: Options) -> None:
+    def __init__(
+        self, database: Database, amqp_url: str, recorder: Recorder, options: Options
+    ) -> None:
         self.name = f"bench.pika_{options.kind}"
         self.options = options
         self.consumer = Consumer(database, amqp_url, self.name, recorder, options.prefetch)
@@ -183,8 +188,11 @@ class Contender:
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {"prefetch": self.options.prefetch, "batch_size": self.options.batch_size,
-                "idle_poll_seconds": self.options.idle_poll_seconds}
+        return {
+            "prefetch": self.options.prefetch,
+            "batch_size": self.options.batch_size,
+            "idle_poll_seconds": self.options.idle_poll_seconds,
+        }
 
     def start_consumer(self, timeout: float) -> None:
         self.consumer.declare()

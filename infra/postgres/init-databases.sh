@@ -8,8 +8,8 @@
 #   docker compose exec postgres bash /docker-entrypoint-initdb.d/10-init-databases.sh
 #
 # Passwords come from <SERVICE>_DB_PASSWORD (e.g. TICKETS_DB_PASSWORD). A role
-# whose password is not set is created without one and cannot log in until it
-# is set. Passwords go unencoded into postgresql:// URLs, so keep them URL-safe
+# whose password is not set keeps the one it has; created without one, it
+# cannot log in until it is set. Passwords go unencoded into postgresql:// URLs, so keep them URL-safe
 # (letters, digits and . _ ~ -).
 #
 # Written to work both executed and sourced (the image sources *.sh files that
@@ -20,7 +20,7 @@ cortesia_init_service_database() { # service password
     local service=$1 password=$2
     case $password in
         '')
-            echo "init-databases: warning: ${service^^}_DB_PASSWORD is not set; role '$service' cannot log in" >&2 ;;
+            echo "init-databases: warning: ${service^^}_DB_PASSWORD is not set; role '$service' keeps its password (none if new: it cannot log in)" >&2 ;;
         *[!A-Za-z0-9._~-]*)
             echo "init-databases: warning: ${service^^}_DB_PASSWORD has characters that must be percent-encoded in a URL" >&2 ;;
     esac

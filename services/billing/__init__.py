@@ -23,12 +23,15 @@ bp = Blueprint("billing", __name__)
 @roles_required("billing")
 def index() -> Any:
     return render_template(
-        "service_home.html", heading="Billing",
+        "service_home.html",
+        heading="Billing",
         summary="Plans, subscriptions, invoices and payments.",
     )
 
 
-def create_app(settings: Settings, database: Database, bus_database: Database | None = None) -> Flask:
+def create_app(
+    settings: Settings, database: Database, bus_database: Database | None = None
+) -> Flask:
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(bp)
     return app

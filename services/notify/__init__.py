@@ -23,12 +23,15 @@ bp = Blueprint("notify", __name__)
 @roles_required()
 def index() -> Any:
     return render_template(
-        "service_home.html", heading="Notifications",
+        "service_home.html",
+        heading="Notifications",
         summary="Templates, channel preferences and the delivery log.",
     )
 
 
-def create_app(settings: Settings, database: Database, bus_database: Database | None = None) -> Flask:
+def create_app(
+    settings: Settings, database: Database, bus_database: Database | None = None
+) -> Flask:
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(bp)
     return app

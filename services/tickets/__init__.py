@@ -16,7 +16,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SUBSCRIBERS: list[Subscriber] = []
 
 
-def create_app(settings: Settings, database: Database, bus_database: Database | None = None) -> Flask:
+def create_app(
+    settings: Settings, database: Database, bus_database: Database | None = None
+) -> Flask:
     from services.tickets import views
 
     app = create_service_app(__name__, settings, database, bus_database=bus_database)

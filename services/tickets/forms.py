@@ -19,5 +19,6 @@ class OwnerSetupForm(FlaskForm):
         "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)]
     )
     confirm = PasswordField(
-        "Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
     )

@@ -23,8 +23,10 @@ class StaffError(ValueError):
 
 
 def owner_exists(session: Session) -> bool:
-    query = select(func.count()).select_from(StaffMember).where(
-        StaffMember.role == "owner", StaffMember.active.is_(True)
+    query = (
+        select(func.count())
+        .select_from(StaffMember)
+        .where(StaffMember.role == "owner", StaffMember.active.is_(True))
     )
     return bool(session.execute(query).scalar_one())
 
@@ -45,7 +47,9 @@ def add_staff(session: Session, name: str, email: str, role: str, password: str)
     session.add(member)
     session.flush()
     record_event(
-        session, "tickets", "tickets.staff_added.v1",
+        session,
+        "tickets",
+        "tickets.staff_added.v1",
         {"staff_id": member.id, "name": member.name, "email": member.email, "role": member.role},
     )
     return member

@@ -17,7 +17,7 @@ log = get_logger(__name__)
 
 
 def _database() -> Database:
-    return current_app.extensions["cortesia.database"]  # type: ignore[no-any-return]
+    return current_app.extensions["cortesia.database"]
 
 
 def _safe_next(target: str | None) -> str:
@@ -65,7 +65,9 @@ def setup() -> Any:
     with _database().transaction() as session:
         if owner_exists(session):
             return render_template(
-                "error.html", status=404, title="Setup is closed",
+                "error.html",
+                status=404,
+                title="Setup is closed",
                 message="This installation already has an owner. Sign in instead.",
             ), 404
     form = OwnerSetupForm()
@@ -75,7 +77,10 @@ def setup() -> Any:
                 if owner_exists(session):  # re-checked under the write lock
                     return redirect(url_for("desk.login"))
                 member = add_staff(
-                    session, form.name.data or "", form.email.data or "", "owner",
+                    session,
+                    form.name.data or "",
+                    form.email.data or "",
+                    "owner",
                     form.password.data or "",
                 )
                 identity = StaffIdentity(member.id, member.name, member.email, member.role)

@@ -26,14 +26,21 @@ bp = Blueprint("training", __name__, template_folder="templates")
 def index() -> Any:
     database: Database = current_app.extensions["cortesia.database"]
     with database.transaction() as session:
-        team = session.execute(
-            select(StaffMemberReplica).where(StaffMemberReplica.active.is_(True))
-            .order_by(StaffMemberReplica.name)
-        ).scalars().all()
+        team = (
+            session.execute(
+                select(StaffMemberReplica)
+                .where(StaffMemberReplica.active.is_(True))
+                .order_by(StaffMemberReplica.name)
+            )
+            .scalars()
+            .all()
+        )
     return render_template("training/index.html", team=team)
 
 
-def create_app(settings: Settings, database: Database, bus_database: Database | None = None) -> Flask:
+def create_app(
+    settings: Settings, database: Database, bus_database: Database | None = None
+) -> Flask:
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(bp)
     return app

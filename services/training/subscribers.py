@@ -15,8 +15,11 @@ def remember_staff_member(session: Session, event: ReceivedEvent) -> None:
     data = event.data
     session.merge(
         StaffMemberReplica(
-            staff_id=data["staff_id"], name=data["name"], email=data["email"],
-            role=data["role"], active=True,
+            staff_id=data["staff_id"],
+            name=data["name"],
+            email=data["email"],
+            role=data["role"],
+            active=True,
         )
     )
 

@@ -8,6 +8,7 @@ deliver the message again, and the inbox absorbs the repeat.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +34,9 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
-def _publish_direct(connection: Connection, queue: str, message: Message, headers: dict[str, Any]) -> None:
+def _publish_direct(
+    connection: Connection, queue: str, message: Message, headers: dict[str, Any]
+) -> None:
     """Put a copy of ``message`` on ``queue`` through the default exchange, confirmed."""
     properties = message.properties
     producer = connection.Producer(auto_declare=False)
@@ -94,7 +97,9 @@ class SubscriberConsumer:
             if attempt < self.max_attempts:
                 self._retry_later(message, publisher, attempt)
             else:
-                self._park(message, publisher, f"failed {attempt} times; last: {result.reason}", attempt)
+                self._park(
+                    message, publisher, f"failed {attempt} times; last: {result.reason}", attempt
+                )
         elif result.outcome is Outcome.INVALID:
             self._park(message, publisher, result.reason, 0)
         message.ack()
@@ -107,7 +112,9 @@ class SubscriberConsumer:
             ROUTING_KEY_HEADER: _original_routing_key(message),
         }
         _publish_direct(publisher, queue, message, headers)
-        log.info("event.retry_scheduled", subscriber=self.subscriber.name, attempt=attempt, queue=queue)
+        log.info(
+            "event.retry_scheduled", subscriber=self.subscriber.name, attempt=attempt, queue=queue
+        )
 
     def _park(self, message: Message, publisher: Connection, reason: str, attempts: int) -> None:
         headers = {
@@ -128,11 +135,19 @@ class SubscriberConsumer:
         # idle most of the time and nothing reads its socket between publishes, so it
         # runs without heartbeats: a dead publisher connection shows itself as a failed
         # publish or a confirm timeout, the message stays unacked and comes back.
-        with Connection(self.amqp_url, heartbeat=self.heartbeat_seconds) as connection, Connection(
-            self.amqp_url, heartbeat=0, transport_options={"confirm_publish": True},
-        ) as publisher:
+        with (
+            Connection(self.amqp_url, heartbeat=self.heartbeat_seconds) as connection,
+            Connection(
+                self.amqp_url,
+                heartbeat=0,
+                transport_options={"confirm_publish": True},
+            ) as publisher,
+        ):
             connection.ensure_connection(
-                max_retries=None, interval_start=0.5, interval_step=1, interval_max=5,
+                max_retries=None,
+                interval_start=0.5,
+                interval_step=1,
+                interval_max=5,
                 errback=lambda exc, interval: log.warning(
                     "consumer.broker_unreachable", error=str(exc), retry_in=interval
                 ),
@@ -140,23 +155,26 @@ class SubscriberConsumer:
             )
             channel = connection.channel()
             declare_topology(
-                channel, [self.subscriber], self.queue_type, self.max_attempts,
+                channel,
+                [self.subscriber],
+                self.queue_type,
+                self.max_attempts,
                 self.retry_base_seconds,
             )
             channel.basic_qos(0, self.prefetch, False)
             queue = Queue(self.subscriber.name, channel=channel, no_declare=True)
             consumer = Consumer(
-                channel, queues=[queue], no_ack=False,
+                channel,
+                queues=[queue],
+                no_ack=False,
                 on_message=lambda message: self.on_message(message, publisher),
             )
             with consumer:
                 log.info("consumer.subscribed", subscriber=self.subscriber.name)
                 self.ready.set()
                 while not self.stopping.is_set():
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         connection.drain_events(timeout=1.0)
-                    except TimeoutError:
-                        pass
                     connection.heartbeat_check()
 
     def _stop_if_asked(self) -> None:
@@ -175,8 +193,12 @@ class SubscriberConsumer:
             except errors as error:
                 self.ready.clear()
                 failures += 1
-                log.warning("consumer.disconnected", subscriber=self.subscriber.name,
-                            error=repr(error), failures=failures)
+                log.warning(
+                    "consumer.disconnected",
+                    subscriber=self.subscriber.name,
+                    error=repr(error),
+                    failures=failures,
+                )
                 self.stopping.wait(min(5.0, 0.2 * 2**failures))
         log.info("consumer.stopped", subscriber=self.subscriber.name)
 

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -156,20 +157,28 @@ class EmbeddedBus:
                 session.execute(delete(deliveries).where(row.id == delivery_id))
             elif outcome is Outcome.INVALID:
                 session.execute(
-                    update(deliveries).where(row.id == delivery_id)
+                    update(deliveries)
+                    .where(row.id == delivery_id)
                     .values(status=PARKED, reason=reason, parked_at=time.time(), attempts=0)
                 )
             elif attempts >= self.max_attempts:
                 session.execute(
-                    update(deliveries).where(row.id == delivery_id).values(
-                        status=PARKED, attempts=attempts, parked_at=time.time(),
+                    update(deliveries)
+                    .where(row.id == delivery_id)
+                    .values(
+                        status=PARKED,
+                        attempts=attempts,
+                        parked_at=time.time(),
                         reason=f"failed {attempts} times; last: {reason}",
                     )
                 )
             else:
                 session.execute(
-                    update(deliveries).where(row.id == delivery_id).values(
-                        attempts=attempts, reason=reason,
+                    update(deliveries)
+                    .where(row.id == delivery_id)
+                    .values(
+                        attempts=attempts,
+                        reason=reason,
                         due_at=time.time() + retry_delay(attempts, self.retry_base_seconds),
                     )
                 )
@@ -193,11 +202,17 @@ class EmbeddedBus:
             try:
                 next_due = self.dispatch_once(subscriber)
             except SQLAlchemyError as error:
-                log.warning("embedded_bus.dispatch_failed", subscriber=subscriber.name, error=repr(error))
+                log.warning(
+                    "embedded_bus.dispatch_failed", subscriber=subscriber.name, error=repr(error)
+                )
                 next_due = None
             if next_due is not None and next_due <= time.time():
                 continue
-            wait = self.idle_poll_seconds if next_due is None else min(self.idle_poll_seconds, next_due - time.time())
+            wait = (
+                self.idle_poll_seconds
+                if next_due is None
+                else min(self.idle_poll_seconds, next_due - time.time())
+            )
             wake.wait(max(0.0, wait))
 
     def start(self) -> None:
@@ -207,7 +222,7 @@ class EmbeddedBus:
             self._spawn(f"dispatch-{subscriber.name}", self._dispatch_loop, subscriber)
         log.info("embedded_bus.started", services=list(self.service_databases))
 
-    def _spawn(self, name: str, target: Callable[[object], None], argument: object) -> None:
+    def _spawn(self, name: str, target: Callable[[Any], None], argument: object) -> None:
         thread = threading.Thread(target=target, args=(argument,), name=name, daemon=True)
         thread.start()
         self._threads.append(thread)

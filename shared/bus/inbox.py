@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,12 +26,10 @@ def remember(session: Session, subscriber: str, envelope: Envelope) -> bool:
         "handled_at": datetime.now(UTC),
     }
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(inbox).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(inbox).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported databases
+    insert: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:  # pragma: no cover - only the two supported databases
         raise RuntimeError(f"unsupported database {dialect}")
+    statement = insert(inbox).values(values).on_conflict_do_nothing()
     # RETURNING says whether the row went in; rowcount is not reliable across drivers.
     return session.execute(statement.returning(inbox.c.event_id)).first() is not None
 

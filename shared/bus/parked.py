@@ -121,7 +121,9 @@ class RabbitParkedStore:
             channel.queue_declare(parked_queue(subscriber), passive=True)
         except NotFound:
             known = ", ".join(self.subscriber_names)
-            raise ValueError(f"no parked queue for subscriber {subscriber!r}; known: {known}") from None
+            raise ValueError(
+                f"no parked queue for subscriber {subscriber!r}; known: {known}"
+            ) from None
         finally:
             if channel.is_open:
                 channel.close()
@@ -129,7 +131,7 @@ class RabbitParkedStore:
 
     @staticmethod
     def _drain(channel: Any, queue: str) -> list[Any]:
-        messages = []
+        messages: list[Any] = []
         while True:
             message = channel.basic_get(queue, no_ack=False)
             if message is None:
@@ -139,11 +141,17 @@ class RabbitParkedStore:
     @staticmethod
     def _to_parked(subscriber: str, message: Any) -> ParkedMessage:
         headers = dict(message.properties.get("application_headers") or {})
-        body = message.body.decode("utf-8", "replace") if isinstance(message.body, bytes) else str(message.body)
+        body = (
+            message.body.decode("utf-8", "replace")
+            if isinstance(message.body, bytes)
+            else str(message.body)
+        )
         return ParkedMessage(
             subscriber=subscriber,
             event_id=_event_id_of(body, message.properties.get("message_id")),
-            event_type=str(headers.get(ROUTING_KEY_HEADER) or message.properties.get("type") or "?"),
+            event_type=str(
+                headers.get(ROUTING_KEY_HEADER) or message.properties.get("type") or "?"
+            ),
             reason=str(headers.get(PARKED_REASON_HEADER, "")),
             attempts=int(headers.get(ATTEMPT_HEADER, 0)),
             parked_at=str(headers.get(PARKED_AT_HEADER, "")),
@@ -157,7 +165,9 @@ class RabbitParkedStore:
             for name in self._names(connection, subscriber):
                 channel = connection.channel()
                 try:
-                    found.extend(self._to_parked(name, m) for m in self._drain(channel, parked_queue(name)))
+                    found.extend(
+                        self._to_parked(name, m) for m in self._drain(channel, parked_queue(name))
+                    )
                 finally:
                     channel.close()  # unacked messages go back to the queue
         return found
@@ -175,16 +185,23 @@ class RabbitParkedStore:
                         if wanted is not None and parked.event_id not in wanted:
                             continue
                         headers = {
-                            k: v for k, v in parked.headers.items()
+                            k: v
+                            for k, v in parked.headers.items()
                             if k not in (PARKED_REASON_HEADER, PARKED_AT_HEADER, ROUTING_KEY_HEADER)
                         }
                         headers[ATTEMPT_HEADER] = 1
                         publisher.publish(
-                            message.body, exchange="", routing_key=name,
+                            message.body,
+                            exchange="",
+                            routing_key=name,
                             content_type=message.properties.get("content_type") or CONTENT_TYPE,
-                            content_encoding="utf-8", delivery_mode=2, headers=headers,
+                            content_encoding="utf-8",
+                            delivery_mode=2,
+                            headers=headers,
                             message_id=message.properties.get("message_id"),
-                            type=message.properties.get("type"), retry=False, confirm_timeout=30,
+                            type=message.properties.get("type"),
+                            retry=False,
+                            confirm_timeout=30,
                         )
                         channel.basic_ack(message.delivery_tag)
                         replayed += 1

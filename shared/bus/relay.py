@@ -9,6 +9,7 @@ leaves rows pending, to be published again: consumers dedupe by event id.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -105,7 +106,10 @@ class OutboxRelay:
             return self._producer
         connection = Connection(self.amqp_url, heartbeat=self.heartbeat_seconds)
         connection.ensure_connection(
-            max_retries=None, interval_start=0.5, interval_step=1, interval_max=5,
+            max_retries=None,
+            interval_start=0.5,
+            interval_step=1,
+            interval_max=5,
             errback=lambda exc, interval: log.warning(
                 "relay.broker_unreachable", error=str(exc), retry_in=interval
             ),
@@ -132,10 +136,8 @@ class OutboxRelay:
     def _disconnect(self) -> None:
         connection, self._connection, self._producer = self._connection, None, None
         if connection is not None:
-            try:
+            with contextlib.suppress(Exception):
                 connection.release()
-            except Exception:  # noqa: BLE001 - the connection is already broken
-                pass
 
     def close(self) -> None:
         self._disconnect()
@@ -170,7 +172,9 @@ class OutboxRelay:
     def after_confirm(self, rows: Sequence[PendingEvent]) -> None:
         """Hook between the confirms and the commit that marks rows (tests inject crashes here)."""
 
-    def _publish_and_confirm(self, producer: Producer, rows: list[PendingEvent]) -> list[PendingEvent]:
+    def _publish_and_confirm(
+        self, producer: Producer, rows: list[PendingEvent]
+    ) -> list[PendingEvent]:
         window = self._window
         window.reset()
         for row in rows:
@@ -196,7 +200,9 @@ class OutboxRelay:
         while window.pending:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise ConfirmTimeout(f"{len(window.pending)} confirms missing after {self.confirm_timeout_seconds}s")
+                raise ConfirmTimeout(
+                    f"{len(window.pending)} confirms missing after {self.confirm_timeout_seconds}s"
+                )
             try:
                 self._connection.drain_events(timeout=min(remaining, 1.0))
             except TimeoutError:
@@ -214,6 +220,11 @@ class OutboxRelay:
     def run(self) -> None:
         log.info("relay.started", relay=self.name)
         failures = 0
+        errors: tuple[type[BaseException], ...] = (
+            ConfirmTimeout,
+            SQLAlchemyError,
+            *recoverable_errors(self.amqp_url),
+        )
         while not self.stopping.is_set():
             try:
                 if self.publish_batch() < self.batch_size:
@@ -221,7 +232,7 @@ class OutboxRelay:
                 failures = 0
             except InterruptedError:
                 break
-            except (ConfirmTimeout, SQLAlchemyError, *recoverable_errors(self.amqp_url)) as error:
+            except errors as error:
                 failures += 1
                 log.warning("relay.publish_failed", error=repr(error), failures=failures)
                 self._disconnect()
@@ -233,10 +244,8 @@ class OutboxRelay:
         """Wait for the next poll while reading the socket: the broker's heartbeats must be
         read, or the client decides the broker is gone."""
         assert self._connection is not None
-        try:
+        with contextlib.suppress(TimeoutError):
             self._connection.drain_events(timeout=self.idle_poll_seconds)
-        except TimeoutError:
-            pass
         self._connection.heartbeat_check()
 
     def stop(self) -> None:

@@ -99,11 +99,15 @@ def process_message(database: Database, subscriber: Subscriber, body: bytes) -> 
         envelope = decode_envelope(body)
         handler = subscriber.handlers.get(envelope.event_type)
         if handler is None:
-            return Result(Outcome.IGNORED, f"no handler for {envelope.event_type}", envelope.event_id)
+            return Result(
+                Outcome.IGNORED, f"no handler for {envelope.event_type}", envelope.event_id
+            )
         event = ReceivedEvent(envelope, REGISTRY.load(envelope))
     except InvalidEvent as error:
         return Result(Outcome.INVALID, str(error))
-    with correlation_scope(envelope.correlation_id, event_id=envelope.event_id, subscriber=subscriber.name):
+    with correlation_scope(
+        envelope.correlation_id, event_id=envelope.event_id, subscriber=subscriber.name
+    ):
         try:
             with database.transaction() as session:
                 if not remember(session, subscriber.name, envelope):

@@ -67,7 +67,9 @@ def declare_topology(
         for event_type in subscriber.event_types:
             channel.queue_bind(name, EVENTS_EXCHANGE, routing_key=event_type)
         channel.queue_declare(
-            parked_queue(name), durable=True, auto_delete=False,
+            parked_queue(name),
+            durable=True,
+            auto_delete=False,
             arguments=_queue_arguments(queue_type),
         )
         for attempt in range(1, max_attempts):

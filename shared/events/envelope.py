@@ -11,7 +11,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-EVENT_TYPE_PATTERN = re.compile(r"^(?P<producer>[a-z][a-z0-9_]*)\.(?P<name>[a-z][a-z0-9_]*)\.v(?P<version>[1-9][0-9]*)$")
+EVENT_TYPE_PATTERN = re.compile(
+    r"^(?P<producer>[a-z][a-z0-9_]*)\.(?P<name>[a-z][a-z0-9_]*)\.v(?P<version>[1-9][0-9]*)$"
+)
 CONTENT_TYPE = "application/json"
 
 
@@ -78,7 +80,9 @@ def decode_envelope(body: bytes | str) -> Envelope:
         raise InvalidEvent(f"envelope invalid: {error.messages}") from None
     producer, _, _ = parse_event_type(data["event_type"])
     if producer != data["producer"]:
-        raise InvalidEvent(f"event type {data['event_type']!r} does not belong to producer {data['producer']!r}")
+        raise InvalidEvent(
+            f"event type {data['event_type']!r} does not belong to producer {data['producer']!r}"
+        )
     return Envelope(
         event_id=str(data["event_id"]),
         event_type=data["event_type"],

@@ -50,13 +50,13 @@ class EventRegistry:
         if errors:
             raise InvalidEvent(f"{event_type} payload invalid: {errors}")
         loaded = schema.load(payload)
-        return schema.dump(loaded)  # type: ignore[no-any-return]
+        return schema.dump(loaded)
 
     def load(self, envelope: Envelope) -> dict[str, Any]:
         """Validate a received payload tolerantly; raise InvalidEvent if it does not fit."""
         schema = self.schema_for(envelope.event_type)(unknown=EXCLUDE)
         try:
-            return schema.load(envelope.payload)  # type: ignore[no-any-return]
+            return schema.load(envelope.payload)
         except ValidationError as error:
             raise InvalidEvent(f"{envelope.event_type} payload invalid: {error.messages}") from None
 

@@ -77,25 +77,41 @@ class RabbitNode:
 
     def start(self, timeout: float = 90) -> None:
         if not (RABBITMQ_BIN / "rabbitmq-server").exists():
-            raise ServerUnavailable("rabbitmq-server is not installed: run ./scripts/test.sh, which installs it")
+            raise ServerUnavailable(
+                "rabbitmq-server is not installed: run ./scripts/test.sh, which installs it"
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         # No heartbeat floor on the server side; the clients ask for their own.
         (self.root / "rabbitmq.conf").write_text("loopback_users = none\n")
         log = open(self.root / "server.log", "ab")  # noqa: SIM115 - lives as long as the node
         self.process = subprocess.Popen(
-            [str(RABBITMQ_BIN / "rabbitmq-server")], env=self._env(), stdout=log, stderr=log,
+            [str(RABBITMQ_BIN / "rabbitmq-server")],
+            env=self._env(),
+            stdout=log,
+            stderr=log,
             start_new_session=True,
         )
-        self.ctl("wait", str(self.root / "rabbit.pid"), "--timeout", str(int(timeout)), timeout=timeout + 5)
+        self.ctl(
+            "wait",
+            str(self.root / "rabbit.pid"),
+            "--timeout",
+            str(int(timeout)),
+            timeout=timeout + 5,
+        )
         wait_for_port(self.port, timeout)
 
     def ctl(self, *args: str, timeout: float = 60) -> str:
         result = subprocess.run(
             [str(RABBITMQ_BIN / "rabbitmqctl"), "-n", self.node_name, *args],
-            env=self._env(), capture_output=True, text=True, timeout=timeout,
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if result.returncode != 0:
-            raise ServerUnavailable(f"rabbitmqctl {' '.join(args)} failed: {result.stderr or result.stdout}")
+            raise ServerUnavailable(
+                f"rabbitmqctl {' '.join(args)} failed: {result.stderr or result.stdout}"
+            )
         return result.stdout
 
     def stop_app(self) -> None:
@@ -109,7 +125,9 @@ class RabbitNode:
         self.ctl("close_all_connections", "test fault")
 
     def queue_depth(self, queue: str) -> int:
-        for line in self.ctl("list_queues", "name", "messages", "--no-table-headers", "--quiet").splitlines():
+        for line in self.ctl(
+            "list_queues", "name", "messages", "--no-table-headers", "--quiet"
+        ).splitlines():
             name, _, count = line.rpartition("\t")
             if name == queue:
                 return int(count)
@@ -135,7 +153,9 @@ class RabbitNode:
 def _postgres_bin() -> Path:
     versions = sorted(POSTGRES_BIN_ROOT.glob("*/bin/initdb"), reverse=True)
     if not versions:
-        raise ServerUnavailable("PostgreSQL is not installed: run ./scripts/test.sh, which installs it")
+        raise ServerUnavailable(
+            "PostgreSQL is not installed: run ./scripts/test.sh, which installs it"
+        )
     return versions[0].parent
 
 
@@ -159,7 +179,9 @@ class PostgresCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *command: str) -> None:
-        result = subprocess.run(_as_postgres_user(list(command)), capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            _as_postgres_user(list(command)), capture_output=True, text=True, timeout=120
+        )
         if result.returncode != 0:
             raise ServerUnavailable(f"{command[0]} failed: {result.stderr or result.stdout}")
 
@@ -169,12 +191,26 @@ class PostgresCluster:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         data = self.root / "data"
-        self._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--no-sync")
         self._run(
-            str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(self.root / "server.log"), "-w",
-            "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on "
-                  f"-c max_connections=200",
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        )
+        self._run(
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on "
+            f"-c max_connections=200",
             "start",
         )
         wait_for_port(self.port, 30)
@@ -182,8 +218,10 @@ class PostgresCluster:
     def create_database(self, name: str) -> str:
         from sqlalchemy import create_engine, text
 
-        engine = create_engine(self.admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                               isolation_level="AUTOCOMMIT")
+        engine = create_engine(
+            self.admin_url.replace("postgresql://", "postgresql+psycopg://"),
+            isolation_level="AUTOCOMMIT",
+        )
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))

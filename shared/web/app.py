@@ -11,8 +11,15 @@ from flask import Blueprint, Flask, Response, g, jsonify, render_template, reque
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 from kombu import Connection
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from sqlalchemy.exc import SQLAlchemyError
+from structlog.contextvars import bind_contextvars, clear_contextvars
 from werkzeug.exceptions import HTTPException
 
 from shared.config import Settings
@@ -20,7 +27,6 @@ from shared.db import Database
 from shared.logging import configure_logging, get_logger, new_correlation_id
 from shared.secrets import session_secret
 from shared.web.auth import current_staff, init_auth, wants_json
-from structlog.contextvars import bind_contextvars, clear_contextvars
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -70,11 +76,15 @@ def _install_request_context(app: Flask) -> None:
     registry = CollectorRegistry()
     app.extensions["cortesia.metrics"] = registry
     requests = Counter(
-        "http_requests_total", "HTTP requests handled", ["service", "method", "endpoint", "status"],
+        "http_requests_total",
+        "HTTP requests handled",
+        ["service", "method", "endpoint", "status"],
         registry=registry,
     )
     latency = Histogram(
-        "http_request_duration_seconds", "Time to answer an HTTP request", ["service", "endpoint"],
+        "http_request_duration_seconds",
+        "Time to answer an HTTP request",
+        ["service", "endpoint"],
         registry=registry,
     )
     service = app.extensions["cortesia.settings"].service
@@ -90,7 +100,9 @@ def _install_request_context(app: Flask) -> None:
     def finish_request(response: Response) -> Response:
         endpoint = request.endpoint or "unmatched"
         requests.labels(service, request.method, endpoint, str(response.status_code)).inc()
-        latency.labels(service, endpoint).observe(time.perf_counter() - g.get("started", time.perf_counter()))
+        latency.labels(service, endpoint).observe(
+            time.perf_counter() - g.get("started", time.perf_counter())
+        )
         response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -107,7 +119,9 @@ def _error_response(status: int, title: str, message: str) -> Any:
 def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> Any:
-        return _error_response(400, "Form expired", f"{error.description} Reload the page and try again.")
+        return _error_response(
+            400, "Form expired", f"{error.description} Reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
@@ -116,10 +130,14 @@ def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
         log.exception("request.failed")
-        return _error_response(500, "Something went wrong", "The error was logged; please try again.")
+        return _error_response(
+            500, "Something went wrong", "The error was logged; please try again."
+        )
 
 
-def _health_blueprint(settings: Settings, database: Database, bus_database: Database | None) -> Blueprint:
+def _health_blueprint(
+    settings: Settings, database: Database, bus_database: Database | None
+) -> Blueprint:
     health = Blueprint("health", __name__)
 
     @health.get("/healthz")
@@ -136,7 +154,9 @@ def _health_blueprint(settings: Settings, database: Database, bus_database: Data
             checks["database"] = f"unreachable: {type(error).__name__}"
         checks["bus"] = _check_bus(settings, bus_database)
         ready = all(value == "ok" for value in checks.values())
-        return jsonify(status="ready" if ready else "not ready", checks=checks), (200 if ready else 503)
+        return jsonify(status="ready" if ready else "not ready", checks=checks), (
+            200 if ready else 503
+        )
 
     @health.get("/api/session")
     def who_am_i() -> Any:
@@ -150,7 +170,10 @@ def _health_blueprint(settings: Settings, database: Database, bus_database: Data
     def metrics() -> Response:
         from flask import current_app
 
-        return Response(generate_latest(current_app.extensions["cortesia.metrics"]), mimetype=CONTENT_TYPE_LATEST)
+        return Response(
+            generate_latest(current_app.extensions["cortesia.metrics"]),
+            mimetype=CONTENT_TYPE_LATEST,
+        )
 
     return health
 
@@ -167,6 +190,6 @@ def _check_bus(settings: Settings, bus_database: Database | None) -> str:
     try:
         with Connection(settings.amqp_url, connect_timeout=2) as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
-    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as error:
         return f"unreachable: {type(error).__name__}"
     return "ok"

@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
-class StaffIdentity(UserMixin):  # type: ignore[misc]
+class StaffIdentity(UserMixin):
     id: int
     name: str
     email: str
@@ -50,7 +50,9 @@ def _load_from_session(user_id: str) -> StaffIdentity | None:
     if claims.get("role") not in ROLES:
         return None
     return StaffIdentity(
-        id=int(claims["id"]), name=str(claims["name"]), email=str(claims["email"]),
+        id=int(claims["id"]),
+        name=str(claims["name"]),
+        email=str(claims["email"]),
         role=str(claims["role"]),
     )
 
@@ -84,7 +86,7 @@ def sign_out() -> None:
 
 
 def current_staff() -> StaffIdentity | None:
-    user = current_user._get_current_object()  # noqa: SLF001 - unwrap the proxy
+    user = current_user._get_current_object()
     return user if isinstance(user, StaffIdentity) else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,9 @@ from tests.support.probe import (
 )
 
 
-def probe_bus(tmp_path: Path, subscribers: list[Subscriber], **options: float) -> tuple[EmbeddedBus, Database]:
+def probe_bus(
+    tmp_path: Path, subscribers: list[Subscriber], **options: float
+) -> tuple[EmbeddedBus, Database]:
     # The probe subscribers' names start with "probe.", so their service database is "probe".
     database = sqlite_database(tmp_path)
     bus = EmbeddedBus(
@@ -49,14 +52,17 @@ def stop_after() -> Iterator[list[EmbeddedBus]]:
         bus.stop()
 
 
-def test_every_event_reaches_every_subscriber_once(tmp_path: Path, stop_after: list[EmbeddedBus]) -> None:
+def test_every_event_reaches_every_subscriber_once(
+    tmp_path: Path, stop_after: list[EmbeddedBus]
+) -> None:
     first, second = recording_subscriber("probe.first"), recording_subscriber("probe.second")
     bus, database = probe_bus(tmp_path, [first, second])
     stop_after.append(bus)
     bus.start()
     write_events(database, 300, padding=100)
     for subscriber in (first, second):
-        wait_until(lambda s=subscriber: inbox_count(database, s.name) == 300, 60, f"{subscriber.name}")
+        name = subscriber.name
+        wait_until(lambda: inbox_count(database, name) == 300, 60, name)  # noqa: B023
         assert side_effect_counts(database, subscriber.name) == (300, 300)
     assert pending_outbox(database) == 0
 
@@ -74,7 +80,9 @@ def test_a_restart_delivers_what_a_crash_left_unhandled(tmp_path: Path) -> None:
     restarted, _ = probe_bus(tmp_path, [subscriber])
     restarted.start()
     try:
-        wait_until(lambda: inbox_count(database, subscriber.name) == 500, 60, "all 500 after the restart")
+        wait_until(
+            lambda: inbox_count(database, subscriber.name) == 500, 60, "all 500 after the restart"
+        )
     finally:
         restarted.stop()
     assert handled <= 500
@@ -134,15 +142,38 @@ def test_invalid_messages_park_at_once(tmp_path: Path) -> None:
     subscriber = recording_subscriber("probe.strict")
     bus, database = probe_bus(tmp_path, [subscriber])
     with bus.bus.transaction() as session:
-        session.execute(deliveries.insert(), [
-            {"subscriber": subscriber.name, "event_id": "bad-1", "event_type": "probe.thing_happened.v1",
-             "body": "{oops", "status": "pending", "attempts": 0, "due_at": 0},
-            {"subscriber": subscriber.name, "event_id": "bad-2", "event_type": "probe.thing_happened.v1",
-             "body": '{"event_id": "5b0d7c1e-3f7a-4d55-9f0e-0c1d2e3f4a5b", "event_type": "probe.thing_happened.v1",'
-                     ' "occurred_at": "2026-11-22T10:00:00+00:00", "producer": "probe", "correlation_id": "c",'
-                     ' "payload": {"seq": "NaN"}}',
-             "status": "pending", "attempts": 0, "due_at": 0},
-        ])
+        session.execute(
+            deliveries.insert(),
+            [
+                {
+                    "subscriber": subscriber.name,
+                    "event_id": "bad-1",
+                    "event_type": "probe.thing_happened.v1",
+                    "body": "{oops",
+                    "status": "pending",
+                    "attempts": 0,
+                    "due_at": 0,
+                },
+                {
+                    "subscriber": subscriber.name,
+                    "event_id": "bad-2",
+                    "event_type": "probe.thing_happened.v1",
+                    "body": json.dumps(
+                        {
+                            "event_id": "5b0d7c1e-3f7a-4d55-9f0e-0c1d2e3f4a5b",
+                            "event_type": "probe.thing_happened.v1",
+                            "occurred_at": "2026-11-22T10:00:00+00:00",
+                            "producer": "probe",
+                            "correlation_id": "c",
+                            "payload": {"seq": "NaN"},
+                        }
+                    ),
+                    "status": "pending",
+                    "attempts": 0,
+                    "due_at": 0,
+                },
+            ],
+        )
     write_events(database, 1)
     bus.relay_once("probe")
     bus.dispatch_once(subscriber)

@@ -54,9 +54,13 @@ class Running:
         self._start(relay, "relay")
         return relay
 
-    def consumer(self, database: Database, subscriber: Subscriber, **options: Any) -> SubscriberConsumer:
+    def consumer(
+        self, database: Database, subscriber: Subscriber, **options: Any
+    ) -> SubscriberConsumer:
         options.setdefault("retry_base_seconds", 0.2)
-        consumer = SubscriberConsumer(database, subscriber, self.amqp_url, heartbeat_seconds=10, **options)
+        consumer = SubscriberConsumer(
+            database, subscriber, self.amqp_url, heartbeat_seconds=10, **options
+        )
         self._start(consumer, subscriber.name)
         consumer.ready.wait(30)
         assert consumer.ready.is_set(), f"{subscriber.name} did not subscribe"
@@ -107,7 +111,9 @@ def observe(amqp_url: str, binding: str = "probe.#") -> tuple[pika.BlockingConne
     return connection, channel, queue
 
 
-def drain_observed(channel: Any, queue: str, expected: int, timeout: float = 60) -> list[tuple[Any, Any, bytes]]:
+def drain_observed(
+    channel: Any, queue: str, expected: int, timeout: float = 60
+) -> list[tuple[Any, Any, bytes]]:
     messages: list[tuple[Any, Any, bytes]] = []
     deadline = time.monotonic() + timeout
     while len(messages) < expected and time.monotonic() < deadline:
@@ -119,7 +125,9 @@ def drain_observed(channel: Any, queue: str, expected: int, timeout: float = 60)
     return messages
 
 
-def test_wire_format_seen_by_an_independent_client(rabbit: Any, running: Running, database: Database) -> None:
+def test_wire_format_seen_by_an_independent_client(
+    rabbit: Any, running: Running, database: Database
+) -> None:
     connection, channel, queue = observe(rabbit.url)
     try:
         write_events(database, 3, padding=10)
@@ -142,7 +150,13 @@ def test_wire_format_seen_by_an_independent_client(rabbit: Any, running: Running
     assert properties.headers["event-type"] == EVENT
     assert properties.headers["producer"] == "probe"
     assert set(envelope) == {
-        "event_id", "event_type", "occurred_at", "producer", "correlation_id", "causation_id", "payload",
+        "event_id",
+        "event_type",
+        "occurred_at",
+        "producer",
+        "correlation_id",
+        "causation_id",
+        "payload",
     }
     assert envelope["event_type"] == EVENT and envelope["producer"] == "probe"
     assert envelope["occurred_at"].endswith("+00:00")
@@ -158,14 +172,18 @@ def test_broker_restart_mid_stream_loses_and_repeats_nothing(
     running.relay(database, batch_size=100)
     total = 2000
 
-    writer = run_in_thread(lambda: write_events(database, total, padding=200, per_transaction=50), "writer")
+    writer = run_in_thread(
+        lambda: write_events(database, total, padding=200, per_transaction=50), "writer"
+    )
     wait_until(lambda: inbox_count(database, subscriber.name) >= 300, 60, "the first 300 events")
     rabbit.stop_app()
     time.sleep(2)
     rabbit.start_app()
     writer.join(60)
 
-    wait_until(lambda: inbox_count(database, subscriber.name) == total, 180, f"{total} events handled")
+    wait_until(
+        lambda: inbox_count(database, subscriber.name) == total, 180, f"{total} events handled"
+    )
     wait_until(lambda: pending_outbox(database) == 0, 30, "the outbox to empty")
     assert side_effect_counts(database, subscriber.name) == (total, total)
 
@@ -256,17 +274,23 @@ def test_failing_handler_retries_with_backoff_parks_and_replays(
     assert healthy.attempts == 1  # type: ignore[attr-defined]
 
     broken["yes"] = False
-    listed = CliRunner().invoke(cli, ["bus", "list", "--subscriber", failing.name],
-                                env={"CORTESIA_AMQP_URL": rabbit.url})
+    listed = CliRunner().invoke(
+        cli, ["bus", "list", "--subscriber", failing.name], env={"CORTESIA_AMQP_URL": rabbit.url}
+    )
     assert listed.exit_code == 0, listed.output
     assert parked.event_id in listed.output and "probe handler refused" in listed.output
     shown = CliRunner().invoke(cli, ["bus", "show", "--help"])
     assert shown.exit_code == 0
-    replayed = CliRunner().invoke(cli, ["bus", "replay", parked.event_id, "--subscriber", failing.name],
-                                  env={"CORTESIA_AMQP_URL": rabbit.url})
+    replayed = CliRunner().invoke(
+        cli,
+        ["bus", "replay", parked.event_id, "--subscriber", failing.name],
+        env={"CORTESIA_AMQP_URL": rabbit.url},
+    )
     assert replayed.exit_code == 0, replayed.output
     assert "1 message(s) replayed" in replayed.output
-    wait_until(lambda: side_effect_counts(database, failing.name) == (1, 1), 30, "the replay to be handled")
+    wait_until(
+        lambda: side_effect_counts(database, failing.name) == (1, 1), 30, "the replay to be handled"
+    )
     assert store.list(failing.name) == []
     assert side_effect_counts(database, healthy.name) == (1, 1)
 
@@ -281,16 +305,22 @@ def test_malformed_and_invalid_messages_are_parked_at_once(
     properties = pika.BasicProperties(content_type="application/json", delivery_mode=2)
     channel.basic_publish(EVENTS_EXCHANGE, EVENT, b"{not json", properties)
     invalid = {
-        "event_id": "3f8a4d7e-8a52-4b6f-9d8e-2a1b3c4d5e6f", "event_type": EVENT,
-        "occurred_at": "2026-11-22T10:00:00+00:00", "producer": "probe", "correlation_id": "c1",
-        "causation_id": None, "payload": {"seq": "not a number"},
+        "event_id": "3f8a4d7e-8a52-4b6f-9d8e-2a1b3c4d5e6f",
+        "event_type": EVENT,
+        "occurred_at": "2026-11-22T10:00:00+00:00",
+        "producer": "probe",
+        "correlation_id": "c1",
+        "causation_id": None,
+        "payload": {"seq": "not a number"},
     }
     channel.basic_publish(EVENTS_EXCHANGE, EVENT, json.dumps(invalid).encode(), properties)
     connection.close()
     write_events(database, 1)
     running.relay(database)
 
-    wait_until(lambda: side_effect_counts(database, subscriber.name) == (1, 1), 30, "the good event")
+    wait_until(
+        lambda: side_effect_counts(database, subscriber.name) == (1, 1), 30, "the good event"
+    )
     store = RabbitParkedStore(rabbit.url, [subscriber])
     wait_until(lambda: len(store.list(subscriber.name)) == 2, 30, "both bad messages parked")
     reasons = sorted(m.reason for m in store.list(subscriber.name))

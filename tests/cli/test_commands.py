@@ -42,25 +42,38 @@ def test_every_command_has_help() -> None:
 
 
 def test_worker_refuses_to_start_without_a_broker(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["worker", "training", "--data", str(tmp_path)], env={"CORTESIA_AMQP_URL": ""})
+    result = CliRunner().invoke(
+        cli, ["worker", "training", "--data", str(tmp_path)], env={"CORTESIA_AMQP_URL": ""}
+    )
     assert result.exit_code == 2 and "needs CORTESIA_AMQP_URL" in result.output
 
 
 def test_create_owner_once(tmp_path: Path) -> None:
-    args = ["create-owner", "--name", "Ana Souza", "--email", "ana@example.com", "--data", str(tmp_path)]
+    args = [
+        "create-owner",
+        "--name",
+        "Ana Souza",
+        "--email",
+        "ana@example.com",
+        "--data",
+        str(tmp_path),
+    ]
     env = {"CORTESIA_OWNER_PASSWORD": "correct horse battery"}
     created = CliRunner().invoke(cli, args, env=env)
     assert created.exit_code == 0, created.output
     assert "Owner account created for ana@example.com" in created.output
     again = CliRunner().invoke(cli, args, env=env)
     assert again.exit_code == 1 and "an owner already exists" in again.output
-    short = CliRunner().invoke(cli, [*args[:-2], "--data", str(tmp_path / "other")],
-                               env={"CORTESIA_OWNER_PASSWORD": "short"})
+    short = CliRunner().invoke(
+        cli,
+        [*args[:-2], "--data", str(tmp_path / "other")],
+        env={"CORTESIA_OWNER_PASSWORD": "short"},
+    )
     assert short.exit_code == 1 and "at least 12 characters" in short.output
 
 
 def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
 
 
@@ -68,7 +81,10 @@ def test_run_serves_the_whole_platform_on_one_port(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
         [*CORTESIA, "run", "--port", str(port), "--data", str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "CORTESIA_AMQP_URL": ""},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "CORTESIA_AMQP_URL": ""},
     )
     try:
         assert process.stdout is not None
@@ -88,26 +104,50 @@ def test_run_serves_the_whole_platform_on_one_port(tmp_path: Path) -> None:
 def test_distributed_processes_talk_through_rabbitmq_and_postgres(
     rabbit: Any, postgres_server: Any, unique_name: str, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "CORTESIA_AMQP_URL": rabbit.url, "CORTESIA_DATA": str(tmp_path),
-           "CORTESIA_OWNER_PASSWORD": "correct horse battery"}
+    env = {
+        **os.environ,
+        "CORTESIA_AMQP_URL": rabbit.url,
+        "CORTESIA_DATA": str(tmp_path),
+        "CORTESIA_OWNER_PASSWORD": "correct horse battery",
+    }
     for service in ("tickets", "billing", "notify", "training"):
         url = postgres_server.create_database(f"{service}_{unique_name}")
         env[f"CORTESIA_{service.upper()}_DATABASE_URL"] = url
-    migrated = subprocess.run([*CORTESIA, "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    migrated = subprocess.run(
+        [*CORTESIA, "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert migrated.returncode == 0, migrated.stderr
     assert "bus: topology declared" in migrated.stdout
 
     port = free_port()
     processes = [
-        subprocess.Popen([*CORTESIA, "worker", "tickets"], cwd=ROOT, env=env, stderr=open(tmp_path / "tw.log", "w")),
-        subprocess.Popen([*CORTESIA, "worker", "training"], cwd=ROOT, env=env, stderr=open(tmp_path / "trw.log", "w")),
-        subprocess.Popen([*CORTESIA, "serve", "training", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-                         cwd=ROOT, env=env, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [*CORTESIA, "worker", "tickets"],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [*CORTESIA, "worker", "training"],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [*CORTESIA, "serve", "training", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     try:
         created = subprocess.run(
             [*CORTESIA, "create-owner", "--name", "Ana Souza", "--email", "ana@example.com"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert created.returncode == 0, created.stderr
         training = Database(env["CORTESIA_TRAINING_DATABASE_URL"])

@@ -55,14 +55,18 @@ def sqlite_database(directory: Path, name: str = "probe") -> Database:
     return database
 
 
-def write_events(database: Database, count: int, *, padding: int = 0, per_transaction: int = 100) -> None:
+def write_events(
+    database: Database, count: int, *, padding: int = 0, per_transaction: int = 100
+) -> None:
     for start in range(0, count, per_transaction):
         with database.transaction() as session:
             for seq in range(start, min(count, start + per_transaction)):
                 record_event(session, "probe", EVENT, {"seq": seq, "padding": "x" * padding})
 
 
-def recording_subscriber(name: str, fail: Callable[[ReceivedEvent], bool] | None = None) -> Subscriber:
+def recording_subscriber(
+    name: str, fail: Callable[[ReceivedEvent], bool] | None = None
+) -> Subscriber:
     """A subscriber whose handler records a side effect, or raises while ``fail`` says so."""
     subscriber = Subscriber(name)
     subscriber.attempts = 0  # type: ignore[attr-defined]
@@ -90,16 +94,20 @@ def side_effect_counts(database: Database, subscriber: str) -> tuple[int, int]:
 
 def inbox_count(database: Database, subscriber: str) -> int:
     with database.transaction() as session:
-        return int(session.execute(
-            select(func.count()).select_from(inbox).where(inbox.c.subscriber == subscriber)
-        ).scalar_one())
+        return int(
+            session.execute(
+                select(func.count()).select_from(inbox).where(inbox.c.subscriber == subscriber)
+            ).scalar_one()
+        )
 
 
 def pending_outbox(database: Database) -> int:
     with database.transaction() as session:
-        return int(session.execute(
-            select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-        ).scalar_one())
+        return int(
+            session.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            ).scalar_one()
+        )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -21,8 +21,9 @@ from tests.support.probe import recording_subscriber
 def main(database_url: str, amqp_url: str, subscriber_name: str) -> None:
     configure_logging(logging.WARNING)
     database = Database(database_url)
-    consumer = SubscriberConsumer(database, recording_subscriber(subscriber_name), amqp_url,
-                                  prefetch=50, heartbeat_seconds=10)
+    consumer = SubscriberConsumer(
+        database, recording_subscriber(subscriber_name), amqp_url, prefetch=50, heartbeat_seconds=10
+    )
     relay = OutboxRelay(database, amqp_url, heartbeat_seconds=10)
     threads = [threading.Thread(target=c.run, daemon=True) for c in (consumer, relay)]
     for thread in threads:

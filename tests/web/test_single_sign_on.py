@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.test import Client, TestResponse
 
 from cortesia.embedded import EmbeddedPlatform, build_embedded
-from cortesia.platform import settings_for_all, service_module
+from cortesia.platform import service_module, settings_for_all
 from services.tickets.staff import add_staff
 from shared.config import ConfigurationError, load_settings
 from shared.db import Database
@@ -28,6 +29,10 @@ def platform(tmp_path: Path) -> Iterator[EmbeddedPlatform]:
     built.stop()
 
 
+def body(response: TestResponse) -> Any:
+    return response.get_json()
+
+
 def csrf_token(page: TestResponse) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
         r'name="csrf_token" value="([^"]+)"', page.text
@@ -38,16 +43,26 @@ def csrf_token(page: TestResponse) -> str:
 
 def set_up_owner(client: Client) -> TestResponse:
     form = client.get("/tickets/setup")
-    return client.post("/tickets/setup", data={
-        "csrf_token": csrf_token(form), "name": "Ana Souza", "email": "ana@example.com",
-        "password": PASSWORD, "confirm": PASSWORD,
-    })
+    return client.post(
+        "/tickets/setup",
+        data={
+            "csrf_token": csrf_token(form),
+            "name": "Ana Souza",
+            "email": "ana@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
 
 
-def sign_in(client: Client, email: str, password: str = PASSWORD, next_path: str = "") -> TestResponse:
+def sign_in(
+    client: Client, email: str, password: str = PASSWORD, next_path: str = ""
+) -> TestResponse:
     form = client.get("/tickets/login")
     url = "/tickets/login" + (f"?next={next_path}" if next_path else "")
-    return client.post(url, data={"csrf_token": csrf_token(form), "email": email, "password": password})
+    return client.post(
+        url, data={"csrf_token": csrf_token(form), "email": email, "password": password}
+    )
 
 
 def add_member(platform: EmbeddedPlatform, email: str, role: str) -> None:
@@ -55,12 +70,14 @@ def add_member(platform: EmbeddedPlatform, email: str, role: str) -> None:
         add_staff(session, email.split("@")[0].title(), email, role, PASSWORD)
 
 
-def test_first_run_setup_creates_the_owner_once_and_signs_her_in(platform: EmbeddedPlatform) -> None:
+def test_first_run_setup_creates_the_owner_once_and_signs_her_in(
+    platform: EmbeddedPlatform,
+) -> None:
     client = Client(platform.wsgi_app)
     assert client.get("/tickets/login").headers["Location"].endswith("/tickets/setup")
     created = set_up_owner(client)
     assert created.status_code == 302 and created.headers["Location"].endswith("/tickets/")
-    assert client.get("/tickets/api/session").json["role"] == "owner"
+    assert body(client.get("/tickets/api/session"))["role"] == "owner"
     # Setup is closed for good, to her and to anyone else.
     assert client.get("/tickets/setup").status_code == 404
     assert Client(platform.wsgi_app).get("/tickets/setup").status_code == 404
@@ -69,19 +86,31 @@ def test_first_run_setup_creates_the_owner_once_and_signs_her_in(platform: Embed
 def test_setup_form_errors_are_shown_not_raised(platform: EmbeddedPlatform) -> None:
     client = Client(platform.wsgi_app)
     form = client.get("/tickets/setup")
-    response = client.post("/tickets/setup", data={
-        "csrf_token": csrf_token(form), "name": "Ana", "email": "ana@example.com",
-        "password": "short", "confirm": "different",
-    })
+    response = client.post(
+        "/tickets/setup",
+        data={
+            "csrf_token": csrf_token(form),
+            "name": "Ana",
+            "email": "ana@example.com",
+            "password": "short",
+            "confirm": "different",
+        },
+    )
     assert response.status_code == 400
     assert "at least 12 characters" in response.text and "The passwords differ." in response.text
 
 
 def test_forms_without_a_csrf_token_are_refused(platform: EmbeddedPlatform) -> None:
     client = Client(platform.wsgi_app)
-    response = client.post("/tickets/setup", data={
-        "name": "Mallory", "email": "m@example.com", "password": PASSWORD, "confirm": PASSWORD,
-    })
+    response = client.post(
+        "/tickets/setup",
+        data={
+            "name": "Mallory",
+            "email": "m@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert response.status_code == 400 and "Form expired" in response.text
     assert client.get("/tickets/setup").status_code == 200, "no owner was created"
     set_up_owner(client)
@@ -89,7 +118,9 @@ def test_forms_without_a_csrf_token_are_refused(platform: EmbeddedPlatform) -> N
     assert client.get("/tickets/api/session").status_code == 200, "still signed in"
 
 
-def test_wrong_password_is_refused_and_next_is_followed_only_on_this_site(platform: EmbeddedPlatform) -> None:
+def test_wrong_password_is_refused_and_next_is_followed_only_on_this_site(
+    platform: EmbeddedPlatform,
+) -> None:
     set_up_owner(Client(platform.wsgi_app))
     client = Client(platform.wsgi_app)
     refused = sign_in(client, "ana@example.com", "wrong password!")
@@ -107,7 +138,7 @@ def test_one_session_is_honoured_by_every_service(platform: EmbeddedPlatform) ->
     set_up_owner(client)
     for service in ("tickets", "billing", "notify", "training"):
         me = client.get(f"/{service}/api/session")
-        assert me.status_code == 200 and me.json["email"] == "ana@example.com", service
+        assert me.status_code == 200 and body(me)["email"] == "ana@example.com", service
         assert client.get(f"/{service}/").status_code == 200, service
     token = csrf_token(client.get("/billing/"))
     assert client.post("/tickets/logout", data={"csrf_token": token}).status_code == 302
@@ -149,26 +180,37 @@ def test_session_is_shared_between_separately_running_services(tmp_path: Path) -
 
         migrate(settings)
         apps[name] = service_module(name).create_app(settings, Database(settings.database_url))
-    with Database(load_settings("tickets", env={}, data_dir=tmp_path).database_url).transaction() as session:
+    with Database(
+        load_settings("tickets", env={}, data_dir=tmp_path).database_url
+    ).transaction() as session:
         add_staff(session, "Ana", "ana@example.com", "owner", PASSWORD)
         add_staff(session, "Bia", "bia@example.com", "billing", PASSWORD)
     desk = apps["tickets"].test_client()
     form = desk.get("/login")
-    desk.post("/login", data={"csrf_token": csrf_token(form), "email": "bia@example.com", "password": PASSWORD})
+    desk.post(
+        "/login",
+        data={"csrf_token": csrf_token(form), "email": "bia@example.com", "password": PASSWORD},
+    )
     cookie = desk.get_cookie("cortesia_session")
-    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax" and cookie.path == "/"
+    assert (
+        cookie is not None and cookie.http_only and cookie.same_site == "Lax" and cookie.path == "/"
+    )
     billing = apps["billing"].test_client()
     assert billing.get("/api/session").status_code == 401
     billing.set_cookie("cortesia_session", cookie.value)
-    assert billing.get("/api/session").json["email"] == "bia@example.com"
+    assert body(billing.get("/api/session"))["email"] == "bia@example.com"
     billing.set_cookie("cortesia_session", cookie.value[:-2] + "xx")
     assert billing.get("/api/session").status_code == 401, "a tampered cookie is not trusted"
 
 
-def test_the_owner_created_at_the_desk_reaches_training_through_the_bus(platform: EmbeddedPlatform) -> None:
+def test_the_owner_created_at_the_desk_reaches_training_through_the_bus(
+    platform: EmbeddedPlatform,
+) -> None:
     client = Client(platform.wsgi_app)
     set_up_owner(client)
-    wait_until(lambda: "Ana Souza" in client.get("/training/").text, 15, "training to learn of the owner")
+    wait_until(
+        lambda: "Ana Souza" in client.get("/training/").text, 15, "training to learn of the owner"
+    )
 
 
 def test_health_readiness_and_metrics_for_every_service(platform: EmbeddedPlatform) -> None:
@@ -176,10 +218,13 @@ def test_health_readiness_and_metrics_for_every_service(platform: EmbeddedPlatfo
     for service in ("tickets", "billing", "notify", "training"):
         assert client.get(f"/{service}/healthz").json == {"status": "ok", "service": service}
         ready = client.get(f"/{service}/readyz")
-        assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "bus": "ok"}
+        assert ready.status_code == 200 and body(ready)["checks"] == {"database": "ok", "bus": "ok"}
         metrics = client.get(f"/{service}/metrics")
         assert metrics.status_code == 200
-        assert f'http_requests_total{{endpoint="health.readyz",method="GET",service="{service}",status="200"}}' in metrics.text
+        assert (
+            f'http_requests_total{{endpoint="health.readyz",method="GET",service="{service}",status="200"}}'
+            in metrics.text
+        )
     response = client.get("/billing/healthz", headers={"X-Correlation-ID": "trace-123"})
     assert response.headers["X-Correlation-ID"] == "trace-123"
 
@@ -197,4 +242,4 @@ def test_secrets_are_generated_once_and_required_in_production(tmp_path: Path) -
 def test_unknown_pages_get_a_clear_404(platform: EmbeddedPlatform) -> None:
     client = Client(platform.wsgi_app)
     assert client.get("/billing/api/nothing-here").status_code == 404
-    assert client.get("/billing/api/nothing-here").json["error"] == "Not Found"
+    assert body(client.get("/billing/api/nothing-here"))["error"] == "Not Found"
