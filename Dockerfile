@@ -23,9 +23,10 @@ COPY services ./services
 # Every dependency ships a manylinux wheel, so no compiler is needed; the sources
 # are removed once installed so that only the installed package is ever imported.
 RUN pip install --no-cache-dir . \
- && cd / && rm -rf /src
+ && rm -rf /src
 
 WORKDIR /home/cortesia
-USER cortesia:cortesia
+# Numeric, so that runtimes can check it is not root without reading /etc/passwd.
+USER 10001:10001
 EXPOSE 8000
 CMD ["cortesia", "--help"]

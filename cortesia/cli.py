@@ -82,6 +82,7 @@ def run(host: str, port: int, data_dir: Path | None, threads: int) -> None:
 def serve(service: str, bind: str, workers: int, data_dir: Path | None) -> None:
     """Serve one service's web app with gunicorn (distributed mode)."""
     from gunicorn.app.base import BaseApplication
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from cortesia.platform import service_module
     from shared.db import Database
@@ -99,7 +100,11 @@ def serve(service: str, bind: str, workers: int, data_dir: Path | None) -> None:
 
         def load(self) -> Any:
             # Runs in each worker after the fork: no connection is shared between processes.
-            return service_module(service).create_app(settings, Database(settings.database_url))
+            app = service_module(service).create_app(settings, Database(settings.database_url))
+            # Behind the gateway each service lives under /<service>/: X-Forwarded-Prefix
+            # tells it so, and its links and cookies follow.
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+            return app
 
     ServiceApplication().run()
 

@@ -50,22 +50,24 @@ class ComposeRabbit:
         self.compose = ["docker", "compose", "-f", str(compose_file), "-p", project]
         self.url = f"amqp://cortesia:cortesia@127.0.0.1:{port}/%2F"
 
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(
+    def ctl(self, *args: str) -> str:
+        result = subprocess.run(
             [*self.compose, "exec", "-T", "rabbitmq", "rabbitmqctl", *args],
             check=True,
             capture_output=True,
+            text=True,
             timeout=120,
         )
+        return result.stdout
 
     def stop_app(self) -> None:
-        self._ctl("stop_app")
+        self.ctl("stop_app")
 
     def start_app(self) -> None:
-        self._ctl("start_app")
+        self.ctl("start_app")
 
     def close_all_connections(self) -> None:
-        self._ctl("close_all_connections", "test fault")
+        self.ctl("close_all_connections", "test fault")
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +30,8 @@ from tests.support.probe import (
     wait_until,
     write_events,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def probe_bus(
@@ -202,3 +208,28 @@ def test_cli_lists_shows_and_replays_embedded_parked_messages(tmp_path: Path) ->
     assert CliRunner().invoke(cli, ["bus", "replay"], env=env).exit_code == 2
     replayed = CliRunner().invoke(cli, ["bus", "replay", "--all"], env=env)
     assert replayed.exit_code == 0 and "1 message(s) replayed" in replayed.output
+
+
+def test_a_process_killed_mid_stream_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    database = sqlite_database(tmp_path)
+    name = "probe.killed"
+    command = [sys.executable, "-m", "tests.support.probe_embedded", str(tmp_path), name]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    write_events(database, 2000, padding=100)
+
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline().strip() == b"ready"
+    wait_until(lambda: inbox_count(database, name) >= 100, 60, "the bus to get going")
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    assert inbox_count(database, name) < 2000, "the kill came too late to prove anything"
+
+    restarted = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    try:
+        assert restarted.stdout is not None and restarted.stdout.readline().strip() == b"ready"
+        wait_until(lambda: inbox_count(database, name) == 2000, 120, "all events after the restart")
+    finally:
+        restarted.kill()
+        restarted.wait(10)
+    assert side_effect_counts(database, name) == (2000, 2000)
+    assert pending_outbox(database) == 0

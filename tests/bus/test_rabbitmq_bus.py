@@ -351,3 +351,22 @@ def test_two_relays_on_postgres_publish_each_row_once(
 
 def test_parked_queue_names_are_per_subscriber() -> None:
     assert parked_queue("training.staff_directory") == "training.staff_directory.parked"
+
+
+def test_quorum_queues_when_the_setting_asks_for_them(
+    rabbit: Any, running: Running, database: Database, unique_name: str
+) -> None:
+    subscriber = recording_subscriber(f"probe.quorum_{unique_name}")
+    running.consumer(database, subscriber, queue_type="quorum", max_attempts=3)
+    write_events(database, 20)
+    running.relay(database)
+    wait_until(lambda: inbox_count(database, subscriber.name) == 20, 30, "20 events via quorum")
+    listing = rabbit.ctl("list_queues", "name", "type", "--no-table-headers", "--quiet")
+    types = dict(line.split("\t") for line in listing.splitlines() if subscriber.name in line)
+    assert set(types) == {
+        subscriber.name,
+        f"{subscriber.name}.parked",
+        f"{subscriber.name}.retry.200ms",
+        f"{subscriber.name}.retry.400ms",
+    }
+    assert set(types.values()) == {"quorum"}
