@@ -87,9 +87,7 @@ def rabbit(request: pytest.FixtureRequest) -> Iterator[Broker | Any]:
         yield _ExternalBroker(url)
         return
     if _docker_engine_runs():
-        services = request.getfixturevalue("docker_services")
-        port = services.port_for("rabbitmq", 5672)
-        services.wait_until_responsive(timeout=120, pause=1, check=lambda: _port_open(port))
+        port = _compose_port(request, "rabbitmq", 5672)
         yield ComposeRabbit(
             ROOT / "docker-compose.yml",
             request.getfixturevalue("docker_compose_project_name"),
@@ -117,6 +115,14 @@ class _ExternalBroker:
     stop_app = start_app = close_all_connections = _refuse
 
 
+def _compose_port(request: pytest.FixtureRequest, service: str, container_port: int) -> int:
+    """Start the compose service through pytest-docker; return its port on this host."""
+    services = request.getfixturevalue("docker_services")
+    port = int(services.port_for(service, container_port))
+    services.wait_until_responsive(timeout=120, pause=1, check=lambda: _port_open(port))
+    return port
+
+
 def _port_open(port: int) -> bool:
     try:
         wait_for_port(port, 0.5)
@@ -132,9 +138,7 @@ def postgres_server(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield _ExternalPostgres(url)
         return
     if _docker_engine_runs():
-        services = request.getfixturevalue("docker_services")
-        port = services.port_for("postgres", 5432)
-        services.wait_until_responsive(timeout=120, pause=1, check=lambda: _port_open(port))
+        port = _compose_port(request, "postgres", 5432)
         yield _ExternalPostgres(f"postgresql://cortesia:cortesia@127.0.0.1:{port}/postgres")
         return
     cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="cortesia-pg-")))

@@ -16,7 +16,7 @@ from typing import Any
 from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
-from shared.bus.relay import recoverable_errors
+from shared.bus.connection import connect_patiently, recoverable_errors
 from shared.bus.subscriber import Outcome, Subscriber, process_message
 from shared.bus.topology import (
     ATTEMPT_HEADER,
@@ -143,16 +143,7 @@ class SubscriberConsumer:
                 transport_options={"confirm_publish": True},
             ) as publisher,
         ):
-            connection.ensure_connection(
-                max_retries=None,
-                interval_start=0.5,
-                interval_step=1,
-                interval_max=5,
-                errback=lambda exc, interval: log.warning(
-                    "consumer.broker_unreachable", error=str(exc), retry_in=interval
-                ),
-                callback=self._stop_if_asked,
-            )
+            connect_patiently(connection, self.stopping, self.subscriber.name)
             channel = connection.channel()
             declare_topology(
                 channel,
@@ -176,10 +167,6 @@ class SubscriberConsumer:
                     with contextlib.suppress(TimeoutError):
                         connection.drain_events(timeout=1.0)
                     connection.heartbeat_check()
-
-    def _stop_if_asked(self) -> None:
-        if self.stopping.is_set():
-            raise InterruptedError("consumer stopping")
 
     def run(self) -> None:
         failures = 0

@@ -19,6 +19,7 @@ from typing import Any
 from kombu import Connection, Exchange, Producer
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared.bus.connection import connect_patiently, recoverable_errors
 from shared.bus.outbox import PendingEvent, claim_pending, mark_published
 from shared.bus.topology import EVENTS_EXCHANGE
 from shared.db import Database
@@ -30,12 +31,6 @@ log = get_logger(__name__)
 
 class ConfirmTimeout(RuntimeError):
     pass
-
-
-def recoverable_errors(amqp_url: str) -> tuple[type[BaseException], ...]:
-    """The errors after which reconnecting is the cure (kombu lists them per transport)."""
-    probe = Connection(amqp_url)  # no I/O: kombu connects lazily
-    return (OSError, *probe.connection_errors, *probe.channel_errors)
 
 
 @dataclass
@@ -105,16 +100,7 @@ class OutboxRelay:
         if self._producer is not None:
             return self._producer
         connection = Connection(self.amqp_url, heartbeat=self.heartbeat_seconds)
-        connection.ensure_connection(
-            max_retries=None,
-            interval_start=0.5,
-            interval_step=1,
-            interval_max=5,
-            errback=lambda exc, interval: log.warning(
-                "relay.broker_unreachable", error=str(exc), retry_in=interval
-            ),
-            callback=self._stop_if_asked,
-        )
+        connect_patiently(connection, self.stopping, self.name)
         channel = connection.channel()
         channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True, auto_delete=False)
         channel.confirm_select()
@@ -128,10 +114,6 @@ class OutboxRelay:
         )
         log.info("relay.connected", relay=self.name)
         return self._producer
-
-    def _stop_if_asked(self) -> None:
-        if self.stopping.is_set():
-            raise InterruptedError("relay stopping")
 
     def _disconnect(self) -> None:
         connection, self._connection, self._producer = self._connection, None, None
