@@ -103,7 +103,7 @@ def serve(service: str, bind: str, workers: int, data_dir: Path | None) -> None:
             app = service_module(service).create_app(settings, Database(settings.database_url))
             # Behind the gateway each service lives under /<service>/: X-Forwarded-Prefix
             # tells it so, and its links and cookies follow.
-            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
             return app
 
     ServiceApplication().run()
