@@ -65,6 +65,12 @@ def current_correlation_id() -> str | None:
     return str(value) if value else None
 
 
+def current_event_id() -> str | None:
+    """The id of the event being handled, if any: it caused whatever is recorded now."""
+    value = get_contextvars().get("event_id")
+    return str(value) if value else None
+
+
 @contextmanager
 def correlation_scope(correlation_id: str | None, **extra: object) -> Iterator[str]:
     """Bind a correlation id (a new one if none) to every log line in the block."""

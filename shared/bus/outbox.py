@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.bus.tables import outbox
 from shared.events import REGISTRY, Envelope
-from shared.logging import current_correlation_id, new_correlation_id
+from shared.logging import current_correlation_id, current_event_id, new_correlation_id
 
 
 def record_event(
@@ -27,17 +27,19 @@ def record_event(
     """Add an event to the outbox inside the caller's transaction.
 
     The payload is validated strictly against its schema here, so an invalid
-    event fails the business transaction instead of reaching consumers.
+    event fails the business transaction instead of reaching consumers. The
+    correlation id defaults to the current request's or event's, and inside an
+    event handler the handled event becomes the causation id.
     """
+    if producer != event_type.split(".", 1)[0]:
+        raise ValueError(f"{producer} may not publish {event_type}")
     envelope = Envelope(
         event_type=event_type,
         producer=producer,
         payload=REGISTRY.dump(event_type, payload),
         correlation_id=correlation_id or current_correlation_id() or new_correlation_id(),
-        causation_id=causation_id,
+        causation_id=causation_id or current_event_id(),
     )
-    if envelope.producer != event_type.split(".", 1)[0]:
-        raise ValueError(f"{producer} may not publish {event_type}")
     session.execute(
         insert(outbox).values(
             event_id=envelope.event_id,
