@@ -31,3 +31,158 @@ class StaffRoleChangedV1(Schema):
 @REGISTRY.register("tickets.staff_removed.v1")
 class StaffRemovedV1(Schema):
     staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+# -- billing -----------------------------------------------------------------------
+
+LANGUAGES = ("pt-BR", "es", "en")
+SUSPENSION_REASONS = ("non_payment", "abuse", "customer_request", "other")
+
+
+class _CustomerRef(Schema):
+    """Who a billing event is about, with what notify needs to write to them."""
+
+    customer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    customer_name = fields.String(required=True)
+    email = fields.Email(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    timezone = fields.String(required=True)
+
+
+@REGISTRY.register("billing.customer_created.v1")
+class CustomerCreatedV1(_CustomerRef):
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    managed = fields.Boolean(required=True)
+
+
+@REGISTRY.register("billing.customer_updated.v1")
+class CustomerUpdatedV1(CustomerCreatedV1):
+    pass
+
+
+class _InvoiceRef(_CustomerRef):
+    invoice_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    invoice_number = fields.Integer(allow_none=True, load_default=None)
+    subscription_id = fields.Integer(allow_none=True, load_default=None)
+    total_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    balance_minor = fields.Integer(required=True)
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    due_date = fields.Date(required=True)
+
+
+@REGISTRY.register("billing.invoice_issued.v1")
+class InvoiceIssuedV1(_InvoiceRef):
+    pass
+
+
+@REGISTRY.register("billing.invoice_held.v1")
+class InvoiceHeldV1(_InvoiceRef):
+    reasons = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
+@REGISTRY.register("billing.reminder_due.v1")
+class ReminderDueV1(_InvoiceRef):
+    days_before_due = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+@REGISTRY.register("billing.invoice_overdue.v1")
+class InvoiceOverdueV1(_InvoiceRef):
+    days_overdue = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+@REGISTRY.register("billing.invoice_undelivered.v1")
+class InvoiceUndeliveredV1(_InvoiceRef):
+    """An issued invoice notify has not confirmed as delivered within 24 hours (staff alert)."""
+
+    issued_at = fields.AwareDateTime(required=True)
+
+
+@REGISTRY.register("billing.payment_received.v1")
+class PaymentReceivedV1(_CustomerRef):
+    payment_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    invoice_id = fields.Integer(allow_none=True, load_default=None)
+    amount_minor = fields.Integer(required=True, validate=validate.Range(min=1))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    method = fields.String(required=True)
+    credit_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    """The part of the payment that became credit (overpayment)."""
+
+
+@REGISTRY.register("billing.invoice_paid.v1")
+class InvoicePaidV1(_InvoiceRef):
+    pass
+
+
+class _SubscriptionRef(_CustomerRef):
+    subscription_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    plan_name = fields.String(required=True)
+
+
+@REGISTRY.register("billing.suspension_warning.v1")
+class SuspensionWarningV1(_SubscriptionRef):
+    invoice_id = fields.Integer(required=True)
+    suspend_on = fields.Date(required=True)
+
+
+@REGISTRY.register("billing.account_suspended.v1")
+class AccountSuspendedV1(_SubscriptionRef):
+    reason = fields.String(required=True, validate=validate.OneOf(SUSPENSION_REASONS))
+
+
+@REGISTRY.register("billing.account_reactivated.v1")
+class AccountReactivatedV1(_SubscriptionRef):
+    cause = fields.String(required=True, validate=validate.OneOf(("payment", "grace", "staff")))
+    pay_by = fields.Date(allow_none=True, load_default=None)
+    """The date the customer promised to pay by, for a grace."""
+
+
+@REGISTRY.register("billing.grace_refused.v1")
+class GraceRefusedV1(_SubscriptionRef):
+    reason = fields.String(required=True)
+    first_grace_on = fields.Date(allow_none=True, load_default=None)
+
+
+@REGISTRY.register("billing.subscription_cancelled.v1")
+class SubscriptionCancelledV1(_SubscriptionRef):
+    effective_on = fields.Date(required=True)
+    at_period_end = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+
+
+@REGISTRY.register("billing.account_terminated.v1")
+class AccountTerminatedV1(_SubscriptionRef):
+    suspended_since = fields.Date(required=True)
+
+
+# -- events billing listens to from the desk and notify ---------------------------
+
+
+@REGISTRY.register("tickets.billing_ticket_opened.v1")
+class BillingTicketOpenedV1(Schema):
+    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    customer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+@REGISTRY.register("tickets.billing_ticket_closed.v1")
+class BillingTicketClosedV1(BillingTicketOpenedV1):
+    pass
+
+
+@REGISTRY.register("notify.notification_sent.v1")
+class NotificationSentV1(Schema):
+    notification_id = fields.Integer(required=True)
+    source_event_id = fields.String(required=True)
+    source_event_type = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(("email", "sms", "chat")))
+    customer_id = fields.Integer(allow_none=True, load_default=None)
+    sent_at = fields.AwareDateTime(required=True)
+
+
+@REGISTRY.register("notify.notification_failed.v1")
+class NotificationFailedV1(Schema):
+    notification_id = fields.Integer(required=True)
+    source_event_id = fields.String(required=True)
+    source_event_type = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(("email", "sms", "chat")))
+    customer_id = fields.Integer(allow_none=True, load_default=None)
+    reason = fields.String(required=True)

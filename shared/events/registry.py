@@ -44,13 +44,20 @@ class EventRegistry:
             raise InvalidEvent(f"unknown event type {event_type!r}") from None
 
     def dump(self, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Validate a producer's payload strictly and return its JSON-ready form."""
+        """Turn a producer's payload (Python values: dates, ints...) into its JSON form,
+        refusing unknown fields and anything the consumers' schema would reject."""
         schema = self.schema_for(event_type)(unknown=RAISE)
-        errors = schema.validate(payload)
+        unknown = sorted(set(payload) - set(schema.fields))
+        if unknown:
+            raise InvalidEvent(f"{event_type} payload has unknown fields: {unknown}")
+        try:
+            dumped: dict[str, Any] = schema.dump(payload)
+        except (TypeError, ValueError, AttributeError) as error:
+            raise InvalidEvent(f"{event_type} payload cannot be serialised: {error}") from None
+        errors = schema.validate(dumped)
         if errors:
             raise InvalidEvent(f"{event_type} payload invalid: {errors}")
-        loaded = schema.load(payload)
-        return schema.dump(loaded)
+        return dumped
 
     def load(self, envelope: Envelope) -> dict[str, Any]:
         """Validate a received payload tolerantly; raise InvalidEvent if it does not fit."""

@@ -1,0 +1,167 @@
+"""Customers and the account bookkeeping every billing action shares.
+
+Each billing action records what it did on the customer's timeline (so staff
+can see why an automatic action happened) and announces it as an event built
+from the references below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.billing.models import (
+    LANGUAGES,
+    Customer,
+    Invoice,
+    Sequence,
+    Subscription,
+    TimelineEntry,
+)
+from shared.bus.outbox import record_event
+
+PRODUCER = "billing"
+CURRENCIES = ("BRL", "USD", "EUR", "MXN")
+
+
+class BillingError(ValueError):
+    """A billing request that cannot be done; the message is fit to show staff."""
+
+
+class NotFound(BillingError):
+    """The customer, plan, subscription or invoice named does not exist."""
+
+
+def announce(session: Session, event_type: str, payload: dict[str, Any]) -> None:
+    record_event(session, PRODUCER, event_type, payload)
+
+
+def note(
+    session: Session, customer_id: int, kind: str, message: str, *, automatic: bool = True
+) -> None:
+    session.add(
+        TimelineEntry(customer_id=customer_id, kind=kind, message=message, automatic=automatic)
+    )
+
+
+def customer_ref(customer: Customer) -> dict[str, Any]:
+    return {
+        "customer_id": customer.id,
+        "customer_name": customer.name,
+        "email": customer.email,
+        "language": customer.language,
+        "timezone": customer.timezone,
+    }
+
+
+def invoice_ref(invoice: Invoice) -> dict[str, Any]:
+    return {
+        **customer_ref(invoice.customer),
+        "invoice_id": invoice.id,
+        "invoice_number": invoice.number,
+        "subscription_id": invoice.subscription_id,
+        "total_minor": invoice.total_minor,
+        "balance_minor": invoice.balance_minor,
+        "currency": invoice.currency,
+        "due_date": invoice.due_date,
+    }
+
+
+def subscription_ref(subscription: Subscription) -> dict[str, Any]:
+    return {
+        **customer_ref(subscription.customer),
+        "subscription_id": subscription.id,
+        "plan_name": subscription.plan.name,
+    }
+
+
+def next_in_sequence(session: Session, name: str) -> int:
+    """The next number of a gapless sequence, taken inside the caller's transaction.
+
+    The row lock (PostgreSQL) or the write lock (SQLite) is held until commit,
+    so a rolled-back transaction gives its number back and no gap appears.
+    """
+    row = session.execute(
+        select(Sequence).where(Sequence.name == name).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        row = Sequence(name=name, value=0)
+        session.add(row)
+    row.value += 1
+    session.flush()
+    return row.value
+
+
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"No customer with id {customer_id}.")
+    return customer
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    name: str
+    email: str
+    language: str = "pt-BR"
+    timezone: str = "America/Sao_Paulo"
+    currency: str = "BRL"
+    managed: bool = False
+
+    def validated(self) -> CustomerDetails:
+        if not self.name.strip():
+            raise BillingError("A customer needs a name.")
+        if "@" not in self.email:
+            raise BillingError(f"{self.email!r} is not an email address.")
+        if self.language not in LANGUAGES:
+            raise BillingError(f"Language must be one of {', '.join(LANGUAGES)}.")
+        if self.currency not in CURRENCIES:
+            raise BillingError(f"Currency must be one of {', '.join(CURRENCIES)}.")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise BillingError(f"{self.timezone!r} is not a known timezone.") from None
+        return self
+
+
+def _customer_event(customer: Customer) -> dict[str, Any]:
+    return {**customer_ref(customer), "currency": customer.currency, "managed": customer.managed}
+
+
+def create_customer(session: Session, details: CustomerDetails) -> Customer:
+    details = details.validated()
+    customer = Customer(
+        name=details.name.strip(),
+        email=details.email.strip().lower(),
+        language=details.language,
+        timezone=details.timezone,
+        currency=details.currency,
+        managed=details.managed,
+        created_at=datetime.now(UTC),
+    )
+    session.add(customer)
+    session.flush()
+    note(session, customer.id, "customer_created", "Customer account opened.", automatic=False)
+    announce(session, "billing.customer_created.v1", _customer_event(customer))
+    return customer
+
+
+def update_customer(session: Session, customer_id: int, details: CustomerDetails) -> Customer:
+    details = details.validated()
+    customer = get_customer(session, customer_id)
+    if customer.currency != details.currency and customer.subscriptions:
+        raise BillingError("The currency of a customer with subscriptions cannot change.")
+    customer.name = details.name.strip()
+    customer.email = details.email.strip().lower()
+    customer.language = details.language
+    customer.timezone = details.timezone
+    customer.currency = details.currency
+    customer.managed = details.managed
+    session.flush()
+    announce(session, "billing.customer_updated.v1", _customer_event(customer))
+    return customer
