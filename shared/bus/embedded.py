@@ -43,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from shared.bus.outbox import claim_pending, mark_published
+from shared.bus.outbox import OutboxPruner, claim_pending, mark_published
 from shared.bus.subscriber import Outcome, Subscriber, process_message, retry_delay
 from shared.db import Database
 from shared.logging import get_logger
@@ -186,9 +186,12 @@ class EmbeddedBus:
     # -- threads ---------------------------------------------------------------
 
     def _relay_loop(self, service: str) -> None:
+        pruner = OutboxPruner(self.service_databases[service])
         while not self._stopping.is_set():
             try:
                 moved = self.relay_once(service)
+                if not moved:
+                    pruner.maybe_prune()
             except SQLAlchemyError as error:
                 log.warning("embedded_bus.relay_failed", service=service, error=repr(error))
                 moved = 0

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from shared.bus.tables import outbox
+from shared.db import Database
 from shared.events import REGISTRY, Envelope
 from shared.logging import current_correlation_id, current_event_id, new_correlation_id
 
@@ -79,6 +81,34 @@ def claim_pending(session: Session, limit: int, skip_locked: bool) -> list[Pendi
         PendingEvent(row.id, row.event_id, row.event_type, row.body.encode())
         for row in session.execute(query)
     ]
+
+
+def prune_published(session: Session, older_than: datetime) -> int:
+    """Delete rows published before ``older_than``; the outbox is a queue, not an archive."""
+    result = session.execute(
+        delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < older_than)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class OutboxPruner:
+    """Prunes published rows now and then, from a relay's idle moments.
+
+    Published rows are kept a while (default 7 days) for audit and debugging.
+    """
+
+    def __init__(self, database: Database, keep: timedelta = timedelta(days=7)) -> None:
+        self.database = database
+        self.keep = keep
+        self.every_seconds = 3600.0
+        self._last = 0.0
+
+    def maybe_prune(self) -> None:
+        if time.monotonic() - self._last < self.every_seconds:
+            return
+        self._last = time.monotonic()
+        with self.database.transaction() as session:
+            prune_published(session, datetime.now(UTC) - self.keep)
 
 
 def mark_published(session: Session, row_ids: Sequence[int]) -> None:

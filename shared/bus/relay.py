@@ -20,7 +20,7 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.bus.connection import connect_patiently, recoverable_errors
-from shared.bus.outbox import PendingEvent, claim_pending, mark_published
+from shared.bus.outbox import OutboxPruner, PendingEvent, claim_pending, mark_published
 from shared.bus.topology import EVENTS_EXCHANGE
 from shared.db import Database
 from shared.events.envelope import CONTENT_TYPE, decode_envelope
@@ -93,6 +93,7 @@ class OutboxRelay:
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._window = _ConfirmWindow()
+        self._pruner = OutboxPruner(database)
 
     # -- connection ---------------------------------------------------------
 
@@ -229,6 +230,7 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             self._connection.drain_events(timeout=self.idle_poll_seconds)
         self._connection.heartbeat_check()
+        self._pruner.maybe_prune()
 
     def stop(self) -> None:
         self.stopping.set()

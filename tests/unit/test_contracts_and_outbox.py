@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared.bus.inbox import remember
-from shared.bus.outbox import claim_pending, record_event
+from shared.bus.outbox import OutboxPruner, claim_pending, record_event
 from shared.bus.subscriber import Outcome, ReceivedEvent, Subscriber, process_message, retry_delay
 from shared.bus.tables import outbox
 from shared.events import REGISTRY, Envelope, InvalidEvent
@@ -102,3 +103,23 @@ def test_the_inbox_remembers_per_subscriber(tmp_path: Path) -> None:
 def test_back_off_doubles_and_is_capped() -> None:
     assert [retry_delay(n, 1.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
     assert retry_delay(30, 1.0) == 3600.0
+
+
+def test_published_rows_are_pruned_after_they_have_been_kept_a_while(tmp_path: Path) -> None:
+    database = sqlite_database(tmp_path)
+    with database.transaction() as session:
+        old, recent, pending = (record_event(session, "probe", EVENT, {"seq": n}) for n in range(3))
+        session.execute(
+            update(outbox)
+            .where(outbox.c.event_id == old.event_id)
+            .values(published_at=datetime.now(UTC) - timedelta(days=8))
+        )
+        session.execute(
+            update(outbox)
+            .where(outbox.c.event_id == recent.event_id)
+            .values(published_at=datetime.now(UTC) - timedelta(days=1))
+        )
+    OutboxPruner(database).maybe_prune()
+    with database.transaction() as session:
+        left = set(session.execute(select(outbox.c.event_id)).scalars())
+    assert left == {recent.event_id, pending.event_id}
