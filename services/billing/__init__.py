@@ -32,6 +32,11 @@ def index() -> Any:
 def create_app(
     settings: Settings, database: Database, bus_database: Database | None = None
 ) -> Flask:
+    # Imported here: the API's modules import this package's models and accounts.
+    from services.billing.api import init_api
+    from services.billing.webhook import webhook_secret
+
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(bp)
+    init_api(app, webhook_secret())
     return app
