@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from flask import Blueprint, Flask, render_template
+from flask import Flask
 
 from shared.bus.subscriber import Subscriber
 from shared.config import Settings
 from shared.db import Database
-from shared.web import create_service_app, roles_required
+from shared.web import create_service_app
 
 NAME = "billing"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SUBSCRIBERS: list[Subscriber] = []
-
-bp = Blueprint("billing", __name__)
-
-
-@bp.get("/")
-@roles_required("billing")
-def index() -> Any:
-    return render_template(
-        "service_home.html",
-        heading="Billing",
-        summary="Plans, subscriptions, invoices and payments.",
-    )
 
 
 def create_app(
@@ -34,9 +21,10 @@ def create_app(
 ) -> Flask:
     # Imported here: the API's modules import this package's models and accounts.
     from services.billing.api import init_api
+    from services.billing.views import pages
     from services.billing.webhook import webhook_secret
 
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
-    app.register_blueprint(bp)
+    app.register_blueprint(pages)
     init_api(app, webhook_secret())
     return app

@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -44,14 +44,12 @@ from services.billing.models import (
     CYCLES,
     INVOICE_STATUSES,
     LANGUAGES,
-    CreditEntry,
     Customer,
     Invoice,
-    Payment,
     Plan,
-    ReserveEntry,
 )
 from services.billing.payments import DEFAULT_RESERVE_PERCENT, PaymentRequest, record_payment
+from services.billing.reports import reserve_report
 from shared.db import Database
 from shared.web import current_staff, roles_required
 
@@ -616,41 +614,6 @@ def post_payment(data: dict[str, Any]) -> Any:
 
 
 # -- reports ---------------------------------------------------------------------------
-
-
-def _sums_by_currency(
-    session: Session, amount: Any, currency: Any, *conditions: Any
-) -> dict[str, int]:
-    statement = select(currency, func.coalesce(func.sum(amount), 0)).group_by(currency)
-    if conditions:
-        statement = statement.where(*conditions)
-    return {row[0]: int(row[1]) for row in session.execute(statement)}
-
-
-def reserve_report(session: Session, as_of: date) -> dict[str, Any]:
-    """P-RESERVE: revenue, the reserve's balance, and what customers still owe, per currency."""
-    balance = Invoice.total_minor - Invoice.paid_minor
-    columns: dict[str, dict[str, int]] = {
-        "revenue_minor": _sums_by_currency(session, Payment.amount_minor, Payment.currency),
-        "reserve_minor": _sums_by_currency(
-            session, ReserveEntry.amount_minor, ReserveEntry.currency
-        ),
-        "outstanding_minor": _sums_by_currency(
-            session, balance, Invoice.currency, Invoice.status == "issued"
-        ),
-        "overdue_minor": _sums_by_currency(
-            session, balance, Invoice.currency, Invoice.status == "issued", Invoice.due_date < as_of
-        ),
-        "credit_minor": _sums_by_currency(session, CreditEntry.amount_minor, CreditEntry.currency),
-    }
-    currencies = sorted({code for sums in columns.values() for code in sums})
-    return {
-        "as_of": as_of,
-        "currencies": [
-            {"currency": code, **{name: sums.get(code, 0) for name, sums in columns.items()}}
-            for code in currencies
-        ],
-    }
 
 
 class ReportQuery(Schema):

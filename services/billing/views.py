@@ -1,0 +1,351 @@
+"""Billing's pages in the staff UI: customers, a customer's account, held invoices,
+the overdue board and the reserve report. Owner and billing roles only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from services.billing.accounts import BillingError, get_customer
+from services.billing.changes import cancel_subscription
+from services.billing.grace import GraceRequest, request_grace
+from services.billing.models import Customer, Grace, Invoice, Payment, TimelineEntry
+from services.billing.payments import PaymentRequest, format_money, record_payment
+from services.billing.reports import (
+    credit_balance,
+    held_invoices,
+    monthly_totals,
+    overdue_invoices,
+    reserve_report,
+)
+from shared.db import Database
+from shared.web.auth import current_staff, roles_required
+
+pages = Blueprint("pages", __name__, template_folder="templates")
+
+
+@pages.app_template_filter("money")
+def money_filter(amount_minor: int, currency: str = "BRL") -> str:
+    return format_money(amount_minor, currency)
+
+
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    database: Database = current_app.extensions["cortesia.database"]
+    with database.transaction() as session:
+        yield session
+
+
+def _policy_number(name: str, default: int) -> int:
+    policy = current_app.extensions.get("billing.policy")
+    return int(getattr(policy, name, default))
+
+
+def _staff_email() -> str:
+    staff = current_staff()
+    return staff.email if staff else "unknown"
+
+
+def parse_amount(text: str) -> int:
+    """``"1.234,56"`` or ``"1234.56"`` into minor units; no negatives, no fractions of a cent."""
+    cleaned = text.strip().replace(" ", "")
+    if "," in cleaned and "." in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")  # 1.234,56 (Brazilian style)
+    elif "," in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not an amount.") from None
+    if value <= 0:
+        raise ValueError("The amount must be more than zero.")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("Amounts have at most two decimals.")
+    return int(value * 100)
+
+
+class PaymentForm(FlaskForm):
+    amount = StringField("Amount", validators=[DataRequired()])
+    invoice_id = SelectField("Invoice", coerce=int, validators=[Optional()])
+    method = SelectField(
+        "Method",
+        choices=[
+            ("pix", "PIX"),
+            ("boleto", "Boleto"),
+            ("transfer", "Bank transfer"),
+            ("card", "Card"),
+            ("cash", "Cash"),
+        ],
+    )
+
+    def validate_amount(self, field: StringField) -> None:
+        try:
+            parse_amount(field.data or "")
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class GraceForm(FlaskForm):
+    subscription_id = SelectField("Subscription", coerce=int)
+    pay_by = DateField("The customer will pay by", validators=[DataRequired()])
+    owner_override = BooleanField("Owner override: grant a second grace")
+    note = TextAreaField("Note (required for an override)", validators=[Length(max=2000)])
+
+
+class CancellationForm(FlaskForm):
+    subscription_id = SelectField("Subscription", coerce=int)
+    when = SelectField(
+        "When", choices=[("period_end", "At the end of the paid period"), ("now", "At once")]
+    )
+    reason = TextAreaField(
+        "Reason the customer gave", validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+@pages.get("/")
+@roles_required("billing")
+def index() -> Any:
+    return redirect(url_for("pages.customers"))
+
+
+@pages.get("/customers")
+@roles_required("billing")
+def customers() -> Any:
+    query = request.args.get("q", "").strip()
+    with _transaction() as session:
+        statement = select(Customer).order_by(Customer.name).limit(200)
+        if query:
+            like = f"%{query.lower()}%"
+            statement = statement.where(or_(Customer.name.ilike(like), Customer.email.ilike(like)))
+        found = (
+            session.execute(statement.options(selectinload(Customer.subscriptions))).scalars().all()
+        )
+    return render_template("billing/customers.html", customers=found, query=query)
+
+
+def _customer_page(session: Session, customer: Customer, forms: dict[str, FlaskForm]) -> str:
+    invoices = (
+        session.execute(
+            select(Invoice)
+            .where(Invoice.customer_id == customer.id)
+            .order_by(Invoice.due_date.desc())
+        )
+        .scalars()
+        .all()
+    )
+    payments = (
+        session.execute(
+            select(Payment)
+            .where(Payment.customer_id == customer.id)
+            .order_by(Payment.received_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    timeline = (
+        session.execute(
+            select(TimelineEntry)
+            .where(TimelineEntry.customer_id == customer.id)
+            .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    grace = (
+        session.execute(
+            select(Grace).where(Grace.customer_id == customer.id).order_by(Grace.granted_at)
+        )
+        .scalars()
+        .first()
+    )
+    subscription_choices = [
+        (s.id, f"#{s.id} {s.plan.name} ({s.status})") for s in customer.subscriptions
+    ]
+    open_invoices = [(0, "Oldest open invoices first")] + [
+        (i.id, f"#{i.number or i.id} due {i.due_date}") for i in invoices if i.status == "issued"
+    ]
+    forms["payment_form"].invoice_id.choices = open_invoices
+    forms["grace_form"].subscription_id.choices = subscription_choices
+    forms["cancellation_form"].subscription_id.choices = subscription_choices
+    return render_template(
+        "billing/customer.html",
+        customer=customer,
+        invoices=invoices,
+        payments=payments,
+        timeline=timeline,
+        grace=grace,
+        credit=credit_balance(session, customer.id),
+        today=datetime.now(UTC).date(),
+        **forms,
+    )
+
+
+def _forms() -> dict[str, FlaskForm]:
+    return {
+        "payment_form": PaymentForm(),
+        "grace_form": GraceForm(),
+        "cancellation_form": CancellationForm(),
+    }
+
+
+@pages.get("/customers/<int:customer_id>")
+@roles_required("billing")
+def customer(customer_id: int) -> Any:
+    with _transaction() as session:
+        return _customer_page(session, get_customer(session, customer_id), _forms())
+
+
+def _rerender_with_errors(customer_id: int, forms: dict[str, FlaskForm]) -> Any:
+    with _transaction() as session:
+        return _customer_page(session, get_customer(session, customer_id), forms), 400
+
+
+@pages.post("/customers/<int:customer_id>/payments")
+@roles_required("billing")
+def add_payment(customer_id: int) -> Any:
+    forms = _forms()
+    with _transaction() as session:
+        forms["payment_form"].invoice_id.choices = [(0, "")] + [
+            (i.id, "")
+            for i in session.execute(
+                select(Invoice).where(Invoice.customer_id == customer_id)
+            ).scalars()
+        ]
+    form: Any = forms["payment_form"]
+    if not form.validate_on_submit():
+        return _rerender_with_errors(customer_id, forms)
+    try:
+        with _transaction() as session:
+            customer = get_customer(session, customer_id)
+            outcome = record_payment(
+                session,
+                PaymentRequest(
+                    amount_minor=parse_amount(form.amount.data),
+                    currency=customer.currency,
+                    method=form.method.data,
+                    invoice_id=form.invoice_id.data or None,
+                    customer_id=None if form.invoice_id.data else customer_id,
+                    recorded_by=_staff_email(),
+                ),
+                reserve_percent=_policy_number("reserve_percent", 10),
+            )
+            paid = format_money(outcome.payment.amount_minor, customer.currency)
+            reserved = format_money(outcome.reserve_minor, customer.currency)
+            flash(f"Payment of {paid} recorded; {reserved} to the reserve.")
+    except BillingError as error:
+        form.amount.errors = [str(error)]
+        return _rerender_with_errors(customer_id, forms)
+    return redirect(url_for("pages.customer", customer_id=customer_id))
+
+
+@pages.post("/customers/<int:customer_id>/graces")
+@roles_required("billing")
+def add_grace(customer_id: int) -> Any:
+    forms = _forms()
+    form: Any = forms["grace_form"]
+    with _transaction() as session:
+        form.subscription_id.choices = [
+            (s.id, "") for s in get_customer(session, customer_id).subscriptions
+        ]
+    if not form.validate_on_submit():
+        return _rerender_with_errors(customer_id, forms)
+    staff = current_staff()
+    try:
+        with _transaction() as session:
+            decision = request_grace(
+                session,
+                GraceRequest(
+                    subscription_id=form.subscription_id.data,
+                    pay_by=form.pay_by.data,
+                    requested_by=_staff_email(),
+                    by_owner=bool(staff and staff.role == "owner"),
+                    owner_override=form.owner_override.data,
+                    note=form.note.data or None,
+                ),
+                grace_max_days=_policy_number("grace_max_days", 15),
+            )
+    except BillingError as error:
+        form.pay_by.errors = [str(error)]
+        return _rerender_with_errors(customer_id, forms)
+    flash(("Grace granted: " if decision.granted else "Grace refused: ") + decision.message)
+    return redirect(url_for("pages.customer", customer_id=customer_id))
+
+
+@pages.post("/customers/<int:customer_id>/cancellations")
+@roles_required("billing")
+def add_cancellation(customer_id: int) -> Any:
+    forms = _forms()
+    form: Any = forms["cancellation_form"]
+    with _transaction() as session:
+        form.subscription_id.choices = [
+            (s.id, "") for s in get_customer(session, customer_id).subscriptions
+        ]
+    if not form.validate_on_submit():
+        return _rerender_with_errors(customer_id, forms)
+    try:
+        with _transaction() as session:
+            cancel_subscription(
+                session,
+                form.subscription_id.data,
+                reason=form.reason.data,
+                requested_by=_staff_email(),
+                at_period_end=form.when.data == "period_end",
+            )
+    except BillingError as error:
+        form.reason.errors = [str(error)]
+        return _rerender_with_errors(customer_id, forms)
+    flash("Cancellation recorded.")
+    return redirect(url_for("pages.customer", customer_id=customer_id))
+
+
+@pages.get("/invoices/held")
+@roles_required("billing")
+def held() -> Any:
+    with _transaction() as session:
+        return render_template("billing/held.html", invoices=held_invoices(session))
+
+
+@pages.get("/overdue")
+@roles_required("billing")
+def overdue() -> Any:
+    today = datetime.now(UTC).date()
+    with _transaction() as session:
+        return render_template(
+            "billing/overdue.html", invoices=overdue_invoices(session, today), today=today
+        )
+
+
+@pages.get("/reserve")
+@roles_required("billing")
+def reserve() -> Any:
+    as_of = _date_argument("as_of") or datetime.now(UTC).date()
+    with _transaction() as session:
+        report = reserve_report(session, as_of)
+        charts = {
+            row["currency"]: monthly_totals(session, row["currency"], as_of)
+            for row in report["currencies"]
+        }
+    return render_template("billing/reserve.html", report=report, charts=charts, as_of=as_of)
+
+
+def _date_argument(name: str) -> date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        from flask import abort
+
+        abort(400, description=f"{name} must be a date like 2026-11-30.")
+    return None  # pragma: no cover - abort raised

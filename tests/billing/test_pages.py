@@ -1,0 +1,149 @@
+"""Billing's staff pages: the customer's account, forms that act on it, boards and the report."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+import services.billing as billing
+from services.billing.accounts import CustomerDetails, create_customer, next_in_sequence
+from services.billing.catalog import create_plan, subscribe
+from services.billing.changes import INVOICE_SEQUENCE
+from services.billing.models import Invoice, InvoiceLine, Payment, ReserveEntry, Subscription
+from services.billing.views import parse_amount
+from shared.config import load_settings
+from shared.db import Database
+from shared.migrations import upgrade
+from tests.billing.test_api import Staff
+
+TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Database:
+    url = f"sqlite:///{tmp_path / 'billing.sqlite3'}"
+    upgrade(billing.MIGRATIONS, url)
+    return Database(url)
+
+
+@pytest.fixture
+def app(tmp_path: Path, database: Database) -> Flask:
+    return billing.create_app(load_settings("billing", env={}, data_dir=tmp_path), database)
+
+
+@pytest.fixture
+def suspended_customer(database: Database) -> int:
+    """Marta, whose hosting is suspended over an invoice 10 days overdue."""
+    with database.transaction() as session:
+        customer = create_customer(
+            session, CustomerDetails("Marta Lima", "marta@example.com", language="pt-BR")
+        )
+        plan = create_plan(session, "basic", "Hosting Basic", "monthly", 4990)
+        subscription = subscribe(session, customer.id, plan.id, TODAY - timedelta(days=40))
+        invoice = Invoice(
+            number=next_in_sequence(session, INVOICE_SEQUENCE),
+            customer_id=customer.id,
+            subscription_id=subscription.id,
+            period_start=TODAY - timedelta(days=10),
+            period_end=TODAY + timedelta(days=20),
+            currency="BRL",
+            total_minor=4990,
+            status="issued",
+            due_date=TODAY - timedelta(days=10),
+            issued_at=datetime.now(UTC) - timedelta(days=24),
+            lines=[InvoiceLine(description="Hosting Basic", unit_minor=4990, amount_minor=4990)],
+        )
+        session.add(invoice)
+        subscription.status = "suspended"
+        subscription.suspension_reason = "non_payment"
+        return customer.id
+
+
+def token_of(page: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+def test_amounts_are_read_the_way_staff_type_them() -> None:
+    assert parse_amount("49.90") == 4990
+    assert parse_amount("1.234,56") == 123456
+    assert parse_amount("10,5") == 1050
+    for bad in ("-5", "0", "abc", "1.001"):
+        with pytest.raises(ValueError):
+            parse_amount(bad)
+
+
+def test_customers_are_found_by_name_or_email(app: Flask, suspended_customer: int) -> None:
+    staff = Staff(app, "billing")
+    assert "Marta Lima" in staff.get("/customers?q=marta@").text
+    assert "No customer matches" in staff.get("/customers?q=nobody").text
+    assert Staff(app, "agent").get("/customers", headers={"Accept": "text/html"}).status_code == 403
+
+
+def test_a_payment_typed_wrong_is_refused_with_a_message(
+    app: Flask, suspended_customer: int
+) -> None:
+    staff = Staff(app, "billing")
+    page = staff.get(f"/customers/{suspended_customer}").text
+    response = staff.client.post(
+        f"/customers/{suspended_customer}/payments",
+        data={"csrf_token": token_of(page), "amount": "-10", "invoice_id": "0", "method": "pix"},
+    )
+    assert response.status_code == 400 and "more than zero" in response.text
+
+
+def test_paying_lifts_the_suspension_and_books_the_reserve(
+    app: Flask, database: Database, suspended_customer: int
+) -> None:
+    staff = Staff(app, "billing")
+    page = staff.get(f"/customers/{suspended_customer}").text
+    assert "suspended" in page and "non payment" in page
+    response = staff.client.post(
+        f"/customers/{suspended_customer}/payments",
+        data={"csrf_token": token_of(page), "amount": "49,90", "invoice_id": "0", "method": "pix"},
+        follow_redirects=True,
+    )
+    assert "Payment of BRL 49.90 recorded; BRL 4.99 to the reserve." in response.text
+    with database.transaction() as session:
+        assert session.execute(select(Subscription.status)).scalar_one() == "active"
+        assert session.execute(select(Payment.recorded_by)).scalar_one() == "bia@example.com"
+        assert session.execute(select(ReserveEntry.amount_minor)).scalar_one() == 499
+    assert "(automatic)" in response.text, "the timeline says what happened and why"
+
+
+def test_the_one_time_grace_is_granted_once_then_refused(
+    app: Flask, database: Database, suspended_customer: int
+) -> None:
+    staff = Staff(app, "billing")
+    pay_by = (TODAY + timedelta(days=10)).isoformat()
+
+    def ask() -> str:
+        page = staff.get(f"/customers/{suspended_customer}").text
+        return staff.client.post(
+            f"/customers/{suspended_customer}/graces",
+            data={"csrf_token": token_of(page), "subscription_id": "1", "pay_by": pay_by},
+            follow_redirects=True,
+        ).text
+
+    assert "Grace granted" in ask()
+    assert "One-time grace used on" in staff.get(f"/customers/{suspended_customer}").text
+    with database.transaction() as session:  # the customer misses the promised date again
+        subscription = session.execute(select(Subscription)).scalar_one()
+        subscription.status, subscription.suspension_reason = "suspended", "non_payment"
+    assert "Grace refused" in ask()
+
+
+def test_boards_and_the_reserve_report(app: Flask, suspended_customer: int) -> None:
+    staff = Staff(app, "owner")
+    overdue = staff.get("/overdue").text
+    assert "Marta Lima" in overdue and ">10<" in overdue
+    assert "No invoice is held." in staff.get("/invoices/held").text
+    report = staff.get("/reserve").text
+    assert "Outstanding" in report and "BRL 49.90" in report and "<svg" in report
+    assert staff.get("/reserve?as_of=yesterday").status_code == 400
