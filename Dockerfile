@@ -7,6 +7,11 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CORTESIA_DATA=/data
 
+# DejaVu fonts: invoices as PDF carry any customer's name, not only Latin-1.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # An unprivileged user with a fixed uid, and the data directory it owns (a named
 # volume mounted on /data starts with this ownership).
 RUN groupadd --system --gid 10001 cortesia \

@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 command -v python3 >/dev/null || ensure_debian_packages python3 python3-venv
+ensure_debian_packages fonts-dejavu-core
 ensure_virtualenv
 exec .venv/bin/cortesia run "$@"

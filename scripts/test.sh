@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 command -v python3 >/dev/null || ensure_debian_packages python3 python3-venv
-ensure_debian_packages rabbitmq-server postgresql chromium
+ensure_debian_packages rabbitmq-server postgresql chromium fonts-dejavu-core
 ensure_virtualenv dev
 
 .venv/bin/ruff check shared services cortesia tests bench

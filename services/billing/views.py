@@ -9,7 +9,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -18,6 +28,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from services.billing.accounts import BillingError, get_customer
 from services.billing.changes import cancel_subscription
+from services.billing.documents import build_document, render_pdf
 from services.billing.grace import GraceRequest, request_grace
 from services.billing.models import Customer, Grace, Invoice, Payment, TimelineEntry
 from services.billing.payments import PaymentRequest, format_money, record_payment
@@ -308,6 +319,37 @@ def add_cancellation(customer_id: int) -> Any:
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
+def _invoice(session: Session, invoice_id: int) -> Invoice:
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        abort(404, description=f"No invoice with id {invoice_id}.")
+    return invoice
+
+
+@pages.get("/invoices/<int:invoice_id>")
+@roles_required("billing")
+def invoice_document(invoice_id: int) -> Any:
+    """The invoice as the customer sees it, in the customer's language."""
+    with _transaction() as session:
+        document = build_document(_invoice(session, invoice_id))
+    pdf_url = url_for("pages.invoice_pdf", invoice_id=invoice_id)
+    return render_template("billing/invoice.html", doc=document, pdf_url=pdf_url)
+
+
+@pages.get("/invoices/<int:invoice_id>.pdf")
+@roles_required("billing")
+def invoice_pdf(invoice_id: int) -> Any:
+    with _transaction() as session:
+        invoice = _invoice(session, invoice_id)
+        document = build_document(invoice)
+        name = f"invoice-{invoice.number or 'draft-' + str(invoice.id)}.pdf"
+    return Response(
+        render_pdf(document),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
 @pages.get("/invoices/held")
 @roles_required("billing")
 def held() -> Any:
@@ -345,7 +387,5 @@ def _date_argument(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        from flask import abort
-
         abort(400, description=f"{name} must be a date like 2026-11-30.")
     return None  # pragma: no cover - abort raised

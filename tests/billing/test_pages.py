@@ -147,3 +147,21 @@ def test_boards_and_the_reserve_report(app: Flask, suspended_customer: int) -> N
     report = staff.get("/reserve").text
     assert "Outstanding" in report and "BRL 49.90" in report and "<svg" in report
     assert staff.get("/reserve?as_of=yesterday").status_code == 400
+
+
+def test_invoices_read_in_the_customers_language_as_html_and_pdf(
+    app: Flask, database: Database, suspended_customer: int
+) -> None:
+    staff = Staff(app, "billing")
+    page = staff.get("/invoices/1")
+    assert page.status_code == 200
+    assert 'lang="pt-BR"' in page.text and "Fatura número 1" in page.text
+    assert "R$\xa049,90" in page.text and "Saldo a pagar" in page.text
+    with database.transaction() as session:
+        session.execute(select(Invoice)).scalar_one().customer.language = "es"
+    spanish = staff.get("/invoices/1").text
+    assert "Factura número 1" in spanish and "Vencimiento" in spanish
+    pdf = staff.get("/invoices/1.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF") and len(pdf.data) > 1000
+    assert staff.get("/invoices/99").status_code == 404
