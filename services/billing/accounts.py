@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from services.billing.models import (
     LANGUAGES,
+    Contact,
     Customer,
     Invoice,
     Sequence,
@@ -127,6 +128,65 @@ class CustomerDetails:
         except (ZoneInfoNotFoundError, ValueError):
             raise BillingError(f"{self.timezone!r} is not a known timezone.") from None
         return self
+
+
+def search_customers(session: Session, text: str | None, limit: int = 50) -> list[Customer]:
+    """Customers whose name or email contains ``text`` (all of them without it), by name."""
+    statement = (
+        select(Customer)
+        .options(selectinload(Customer.subscriptions))
+        .order_by(Customer.name, Customer.id)
+        .limit(limit)
+    )
+    if text and text.strip():
+        # The staff's text is matched literally: % and _ are not wildcards to them.
+        escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        statement = statement.where(
+            or_(
+                Customer.name.ilike(pattern, escape="\\"),
+                Customer.email.ilike(pattern, escape="\\"),
+            )
+        )
+    return list(session.execute(statement).scalars())
+
+
+def add_contact(
+    session: Session,
+    customer_id: int,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    receives_invoices: bool = True,
+) -> Contact:
+    customer = get_customer(session, customer_id)
+    if not name.strip():
+        raise BillingError("A contact needs a name.")
+    if not (email or phone):
+        raise BillingError("A contact needs an email or a phone number.")
+    if email and "@" not in email:
+        raise BillingError(f"{email!r} is not an email address.")
+    contact = Contact(
+        customer_id=customer.id,
+        name=name.strip(),
+        email=email.strip().lower() if email else None,
+        phone=phone.strip() if phone else None,
+        receives_invoices=receives_invoices,
+    )
+    session.add(contact)
+    session.flush()
+    note(session, customer.id, "contact_added", f"Contact {contact.name} added.", automatic=False)
+    return contact
+
+
+def remove_contact(session: Session, customer_id: int, contact_id: int) -> None:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.customer_id != customer_id:
+        raise NotFound(f"Customer {customer_id} has no contact with id {contact_id}.")
+    session.delete(contact)
+    note(
+        session, customer_id, "contact_removed", f"Contact {contact.name} removed.", automatic=False
+    )
 
 
 def _customer_event(customer: Customer) -> dict[str, Any]:

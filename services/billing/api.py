@@ -23,7 +23,7 @@ from flask import Flask, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -33,8 +33,11 @@ from services.billing.accounts import (
     BillingError,
     CustomerDetails,
     NotFound,
+    add_contact,
     create_customer,
     get_customer,
+    remove_contact,
+    search_customers,
     update_customer,
 )
 from services.billing.catalog import create_plan, get_subscription, subscribe
@@ -44,7 +47,6 @@ from services.billing.models import (
     CYCLES,
     INVOICE_STATUSES,
     LANGUAGES,
-    Customer,
     Invoice,
     Plan,
 )
@@ -382,27 +384,13 @@ _json_errors(webhooks)
 # -- customers -------------------------------------------------------------------------
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 @customers.route("")
 class Customers(MethodView):
     @customers.arguments(CustomerQuery, location="query")
     @customers.response(200, CustomerOut(many=True))
     def get(self, query: dict[str, Any]) -> Any:
-        statement = select(Customer).order_by(Customer.name, Customer.id).limit(query["limit"])
-        if query["q"]:
-            pattern = _like(query["q"].strip())
-            statement = statement.where(
-                or_(
-                    Customer.name.ilike(pattern, escape="\\"),
-                    Customer.email.ilike(pattern, escape="\\"),
-                )
-            )
         with _transaction() as session:
-            found = session.execute(statement).scalars().all()
+            found = search_customers(session, query["q"], query["limit"])
             return jsonify(CustomerOut(many=True).dump(found))
 
     @customers.arguments(CustomerIn)
@@ -434,6 +422,31 @@ class CustomerResource(MethodView):
                 managed=changes.get("managed", current.managed),
             )
             return jsonify(CustomerOut().dump(update_customer(session, customer_id, details)))
+
+
+class ContactIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    receives_invoices = fields.Boolean(load_default=True)
+
+
+@customers.route("/<int:customer_id>/contacts")
+class CustomerContacts(MethodView):
+    @customers.arguments(ContactIn)
+    @customers.response(201, ContactOut)
+    def post(self, data: dict[str, Any], customer_id: int) -> Any:
+        with _transaction() as session:
+            return jsonify(ContactOut().dump(add_contact(session, customer_id, **data))), 201
+
+
+@customers.route("/<int:customer_id>/contacts/<int:contact_id>")
+class CustomerContact(MethodView):
+    @customers.response(204)
+    def delete(self, customer_id: int, contact_id: int) -> Any:
+        with _transaction() as session:
+            remove_contact(session, customer_id, contact_id)
+        return "", 204
 
 
 # -- plans -----------------------------------------------------------------------------

@@ -21,12 +21,12 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from services.billing.accounts import BillingError, get_customer
+from services.billing.accounts import BillingError, get_customer, search_customers
 from services.billing.changes import cancel_subscription
 from services.billing.documents import build_document, render_pdf
 from services.billing.grace import GraceRequest, request_grace
@@ -134,13 +134,7 @@ def index() -> Any:
 def customers() -> Any:
     query = request.args.get("q", "").strip()
     with _transaction() as session:
-        statement = select(Customer).order_by(Customer.name).limit(200)
-        if query:
-            like = f"%{query.lower()}%"
-            statement = statement.where(or_(Customer.name.ilike(like), Customer.email.ilike(like)))
-        found = (
-            session.execute(statement.options(selectinload(Customer.subscriptions))).scalars().all()
-        )
+        found = search_customers(session, query, limit=200)
     return render_template("billing/customers.html", customers=found, query=query)
 
 

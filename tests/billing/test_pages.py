@@ -4,36 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-import services.billing as billing
 from services.billing.accounts import CustomerDetails, create_customer, next_in_sequence
 from services.billing.catalog import create_plan, subscribe
 from services.billing.changes import INVOICE_SEQUENCE
 from services.billing.models import Invoice, InvoiceLine, Payment, ReserveEntry, Subscription
 from services.billing.views import parse_amount
-from shared.config import load_settings
 from shared.db import Database
-from shared.migrations import upgrade
 from tests.billing.test_api import Staff
 
 TODAY = datetime.now(UTC).date()
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Database:
-    url = f"sqlite:///{tmp_path / 'billing.sqlite3'}"
-    upgrade(billing.MIGRATIONS, url)
-    return Database(url)
-
-
-@pytest.fixture
-def app(tmp_path: Path, database: Database) -> Flask:
-    return billing.create_app(load_settings("billing", env={}, data_dir=tmp_path), database)
 
 
 @pytest.fixture
