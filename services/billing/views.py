@@ -24,6 +24,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from services.billing.accounts import BillingError, get_customer, search_customers
@@ -91,11 +92,11 @@ class PaymentForm(FlaskForm):
     method = SelectField(
         "Method",
         choices=[
-            ("pix", "PIX"),
-            ("boleto", "Boleto"),
-            ("transfer", "Bank transfer"),
-            ("card", "Card"),
-            ("cash", "Cash"),
+            SelectChoice("pix", "PIX"),
+            SelectChoice("boleto", "Boleto"),
+            SelectChoice("transfer", "Bank transfer"),
+            SelectChoice("card", "Card"),
+            SelectChoice("cash", "Cash"),
         ],
     )
 
@@ -116,7 +117,11 @@ class GraceForm(FlaskForm):
 class CancellationForm(FlaskForm):
     subscription_id = SelectField("Subscription", coerce=int)
     when = SelectField(
-        "When", choices=[("period_end", "At the end of the paid period"), ("now", "At once")]
+        "When",
+        choices=[
+            SelectChoice("period_end", "At the end of the paid period"),
+            SelectChoice("now", "At once"),
+        ],
     )
     reason = TextAreaField(
         "Reason the customer gave", validators=[DataRequired(), Length(max=2000)]
@@ -138,7 +143,7 @@ def customers() -> Any:
     return render_template("billing/customers.html", customers=found, query=query)
 
 
-def _customer_page(session: Session, customer: Customer, forms: dict[str, FlaskForm]) -> str:
+def _customer_page(session: Session, customer: Customer, forms: dict[str, Any]) -> str:
     invoices = (
         session.execute(
             select(Invoice)
@@ -173,15 +178,6 @@ def _customer_page(session: Session, customer: Customer, forms: dict[str, FlaskF
         .scalars()
         .first()
     )
-    subscription_choices = [
-        (s.id, f"#{s.id} {s.plan.name} ({s.status})") for s in customer.subscriptions
-    ]
-    open_invoices = [(0, "Oldest open invoices first")] + [
-        (i.id, f"#{i.number or i.id} due {i.due_date}") for i in invoices if i.status == "issued"
-    ]
-    forms["payment_form"].invoice_id.choices = open_invoices
-    forms["grace_form"].subscription_id.choices = subscription_choices
-    forms["cancellation_form"].subscription_id.choices = subscription_choices
     return render_template(
         "billing/customer.html",
         customer=customer,
@@ -195,22 +191,50 @@ def _customer_page(session: Session, customer: Customer, forms: dict[str, FlaskF
     )
 
 
-def _forms() -> dict[str, FlaskForm]:
-    return {
+def _forms_for(session: Session, customer: Customer) -> dict[str, Any]:
+    """The account page's forms, their choices filled from the customer's account."""
+    forms: dict[str, Any] = {
         "payment_form": PaymentForm(),
         "grace_form": GraceForm(),
         "cancellation_form": CancellationForm(),
     }
+    subscriptions = [
+        SelectChoice(str(s.id), f"#{s.id} {s.plan.name} ({s.status})")
+        for s in customer.subscriptions
+    ]
+    open_invoices = session.execute(
+        select(Invoice)
+        .where(Invoice.customer_id == customer.id, Invoice.status == "issued")
+        .order_by(Invoice.due_date)
+    ).scalars()
+    forms["payment_form"].invoice_id.choices = [
+        SelectChoice("0", "Oldest open invoices first"),
+        *(SelectChoice(str(i.id), f"#{i.number or i.id} due {i.due_date}") for i in open_invoices),
+    ]
+    forms["grace_form"].subscription_id.choices = subscriptions
+    forms["cancellation_form"].subscription_id.choices = subscriptions
+    return forms
 
 
 @pages.get("/customers/<int:customer_id>")
 @roles_required("billing")
 def customer(customer_id: int) -> Any:
     with _transaction() as session:
-        return _customer_page(session, get_customer(session, customer_id), _forms())
+        account = get_customer(session, customer_id)
+        return _customer_page(session, account, _forms_for(session, account))
 
 
-def _rerender_with_errors(customer_id: int, forms: dict[str, FlaskForm]) -> Any:
+def _submitted(customer_id: int, name: str) -> tuple[dict[str, Any], Any]:
+    """The forms for this customer, and the one that was posted, validated."""
+    with _transaction() as session:
+        forms = _forms_for(session, get_customer(session, customer_id))
+    form = forms[name]
+    form.validate()
+    return forms, form
+
+
+def _refuse(customer_id: int, forms: dict[str, Any]) -> Any:
+    """Show the account again with the posted form's errors."""
     with _transaction() as session:
         return _customer_page(session, get_customer(session, customer_id), forms), 400
 
@@ -218,25 +242,17 @@ def _rerender_with_errors(customer_id: int, forms: dict[str, FlaskForm]) -> Any:
 @pages.post("/customers/<int:customer_id>/payments")
 @roles_required("billing")
 def add_payment(customer_id: int) -> Any:
-    forms = _forms()
-    with _transaction() as session:
-        forms["payment_form"].invoice_id.choices = [(0, "")] + [
-            (i.id, "")
-            for i in session.execute(
-                select(Invoice).where(Invoice.customer_id == customer_id)
-            ).scalars()
-        ]
-    form: Any = forms["payment_form"]
-    if not form.validate_on_submit():
-        return _rerender_with_errors(customer_id, forms)
+    forms, form = _submitted(customer_id, "payment_form")
+    if form.errors:
+        return _refuse(customer_id, forms)
     try:
         with _transaction() as session:
-            customer = get_customer(session, customer_id)
+            account = get_customer(session, customer_id)
             outcome = record_payment(
                 session,
                 PaymentRequest(
                     amount_minor=parse_amount(form.amount.data),
-                    currency=customer.currency,
+                    currency=account.currency,
                     method=form.method.data,
                     invoice_id=form.invoice_id.data or None,
                     customer_id=None if form.invoice_id.data else customer_id,
@@ -244,26 +260,21 @@ def add_payment(customer_id: int) -> Any:
                 ),
                 reserve_percent=_policy_number("reserve_percent", 10),
             )
-            paid = format_money(outcome.payment.amount_minor, customer.currency)
-            reserved = format_money(outcome.reserve_minor, customer.currency)
-            flash(f"Payment of {paid} recorded; {reserved} to the reserve.")
+            paid = format_money(outcome.payment.amount_minor, account.currency)
+            reserved = format_money(outcome.reserve_minor, account.currency)
     except BillingError as error:
         form.amount.errors = [str(error)]
-        return _rerender_with_errors(customer_id, forms)
+        return _refuse(customer_id, forms)
+    flash(f"Payment of {paid} recorded; {reserved} to the reserve.")
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
 @pages.post("/customers/<int:customer_id>/graces")
 @roles_required("billing")
 def add_grace(customer_id: int) -> Any:
-    forms = _forms()
-    form: Any = forms["grace_form"]
-    with _transaction() as session:
-        form.subscription_id.choices = [
-            (s.id, "") for s in get_customer(session, customer_id).subscriptions
-        ]
-    if not form.validate_on_submit():
-        return _rerender_with_errors(customer_id, forms)
+    forms, form = _submitted(customer_id, "grace_form")
+    if form.errors:
+        return _refuse(customer_id, forms)
     staff = current_staff()
     try:
         with _transaction() as session:
@@ -281,7 +292,7 @@ def add_grace(customer_id: int) -> Any:
             )
     except BillingError as error:
         form.pay_by.errors = [str(error)]
-        return _rerender_with_errors(customer_id, forms)
+        return _refuse(customer_id, forms)
     flash(("Grace granted: " if decision.granted else "Grace refused: ") + decision.message)
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
@@ -289,14 +300,9 @@ def add_grace(customer_id: int) -> Any:
 @pages.post("/customers/<int:customer_id>/cancellations")
 @roles_required("billing")
 def add_cancellation(customer_id: int) -> Any:
-    forms = _forms()
-    form: Any = forms["cancellation_form"]
-    with _transaction() as session:
-        form.subscription_id.choices = [
-            (s.id, "") for s in get_customer(session, customer_id).subscriptions
-        ]
-    if not form.validate_on_submit():
-        return _rerender_with_errors(customer_id, forms)
+    forms, form = _submitted(customer_id, "cancellation_form")
+    if form.errors:
+        return _refuse(customer_id, forms)
     try:
         with _transaction() as session:
             cancel_subscription(
@@ -308,7 +314,7 @@ def add_cancellation(customer_id: int) -> Any:
             )
     except BillingError as error:
         form.reason.errors = [str(error)]
-        return _rerender_with_errors(customer_id, forms)
+        return _refuse(customer_id, forms)
     flash("Cancellation recorded.")
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
