@@ -253,3 +253,54 @@ def bus_replay(
     click.echo(f"{count} message(s) replayed")
     if event_ids and count == 0:
         sys.exit(1)
+
+
+# -- billing ---------------------------------------------------------------------
+
+
+@main.group("billing")
+def billing_group() -> None:
+    """The billing service's daily run."""
+
+
+@billing_group.command("run")
+@click.option(
+    "--date",
+    "run_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day to bill, YYYY-MM-DD (default: today in the company's timezone).",
+)
+@data_option
+def billing_run(run_date: Any, data_dir: Path | None) -> None:
+    """Run the daily billing for a day, and for any day missed before it.
+
+    Idempotent: running a day again creates nothing new. Suspensions happen
+    only inside business hours; outside them they wait for the next run.
+    """
+    from datetime import UTC, datetime
+
+    from cortesia.platform import migrate as migrate_service
+    from services.billing.policy import BillingPolicy
+    from services.billing.run import run_billing
+    from shared.business_hours import BusinessCalendar
+    from shared.db import Database
+
+    try:
+        policy = BillingPolicy.from_env()
+    except ConfigurationError as error:
+        raise click.UsageError(str(error)) from None
+    settings = _settings("billing", data_dir)
+    migrate_service(settings)
+    calendar = BusinessCalendar()
+    now = datetime.now(UTC)
+    day = run_date.date() if run_date else now.astimezone(calendar.zone).date()
+    database = Database(settings.database_url)
+    try:
+        report = run_billing(database, day, policy, calendar, now)
+    finally:
+        database.dispose()
+    if not report.dates:
+        click.echo(f"billing: {day} is before the last completed run; nothing to do")
+        return
+    click.echo(f"billing: {report.summary()}")

@@ -5,6 +5,7 @@ http://host:port/billing/...   ─┤  path-routing dispatcher (one origin, one 
 http://host:port/notify/...    ─┤
 http://host:port/training/...  ─┘
 background threads: the embedded bus (outbox relays and subscriber dispatchers)
+                    and the billing run's schedule
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import Flask, redirect
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from cortesia.platform import all_subscribers, migrate, service_module
+from services.billing.schedule import BillingScheduler
 from shared.bus.embedded import EmbeddedBus, open_bus_database
 from shared.config import Settings
 from shared.db import Database
@@ -41,11 +43,16 @@ class EmbeddedPlatform:
     wsgi_app: DispatcherMiddleware
     bus: EmbeddedBus
     databases: Mapping[str, Database]
+    billing_scheduler: BillingScheduler | None = None
 
     def start(self) -> None:
         self.bus.start()
+        if self.billing_scheduler is not None:
+            self.billing_scheduler.start()
 
     def stop(self) -> None:
+        if self.billing_scheduler is not None:
+            self.billing_scheduler.stop()
         self.bus.stop()
         for database in self.databases.values():
             database.dispose()
@@ -76,4 +83,5 @@ def build_embedded(
         max_attempts=any_settings.max_attempts,
         retry_base_seconds=any_settings.retry_base_seconds,
     )
-    return EmbeddedPlatform(DispatcherMiddleware(_front_door(), mounts), bus, databases)
+    scheduler = BillingScheduler(databases["billing"]) if "billing" in databases else None
+    return EmbeddedPlatform(DispatcherMiddleware(_front_door(), mounts), bus, databases, scheduler)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from services.billing.subscribers import deliveries, desk_tickets
 from shared.bus.subscriber import Subscriber
 from shared.config import Settings
 from shared.db import Database
@@ -13,7 +14,7 @@ from shared.web import create_service_app
 
 NAME = "billing"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SUBSCRIBERS: list[Subscriber] = []
+SUBSCRIBERS: list[Subscriber] = [desk_tickets, deliveries]
 
 
 def create_app(
@@ -21,10 +22,12 @@ def create_app(
 ) -> Flask:
     # Imported here: the API's modules import this package's models and accounts.
     from services.billing.api import init_api
+    from services.billing.policy import BillingPolicy
     from services.billing.views import pages
     from services.billing.webhook import webhook_secret
 
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(pages)
+    app.extensions["billing.policy"] = BillingPolicy.from_env()
     init_api(app, webhook_secret())
     return app

@@ -25,6 +25,7 @@ from services.billing.models import (
     TimelineEntry,
 )
 from shared.bus.outbox import record_event
+from shared.events import Envelope
 
 PRODUCER = "billing"
 CURRENCIES = ("BRL", "USD", "EUR", "MXN")
@@ -38,8 +39,8 @@ class NotFound(BillingError):
     """The customer, plan, subscription or invoice named does not exist."""
 
 
-def announce(session: Session, event_type: str, payload: dict[str, Any]) -> None:
-    record_event(session, PRODUCER, event_type, payload)
+def announce(session: Session, event_type: str, payload: dict[str, Any]) -> Envelope:
+    return record_event(session, PRODUCER, event_type, payload)
 
 
 def note(

@@ -192,7 +192,10 @@ def _issue_proration(
     )
     session.add(invoice)
     session.flush()
-    announce(session, "billing.invoice_issued.v1", invoice_ref(invoice))
+    # Kept so the delivery watch can match notify's confirmation to this invoice.
+    invoice.issued_event_id = announce(
+        session, "billing.invoice_issued.v1", invoice_ref(invoice)
+    ).event_id
     return invoice
 
 

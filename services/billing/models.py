@@ -130,6 +130,8 @@ class Invoice(Base):
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_event_id: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)
+    """The id of the ``billing.invoice_issued.v1`` event, which notify's delivery events cite."""
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.id"

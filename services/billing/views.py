@@ -3,6 +3,7 @@ the overdue board and the reserve report. Owner and billing roles only."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -27,7 +28,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from services.billing.accounts import BillingError, get_customer, search_customers
+from services.billing.accounts import BillingError, NotFound, get_customer, search_customers
 from services.billing.changes import cancel_subscription
 from services.billing.documents import build_document, render_pdf
 from services.billing.grace import GraceRequest, request_grace
@@ -40,6 +41,7 @@ from services.billing.reports import (
     overdue_invoices,
     reserve_report,
 )
+from services.billing.run import review_held_invoice
 from shared.db import Database
 from shared.web.auth import current_staff, roles_required
 
@@ -112,6 +114,13 @@ class GraceForm(FlaskForm):
     pay_by = DateField("The customer will pay by", validators=[DataRequired()])
     owner_override = BooleanField("Owner override: grant a second grace")
     note = TextAreaField("Note (required for an override)", validators=[Length(max=2000)])
+
+
+class ReviewForm(FlaskForm):
+    action = SelectField(
+        "Action",
+        choices=[SelectChoice("recheck", "Check again"), SelectChoice("void", "Void")],
+    )
 
 
 class CancellationForm(FlaskForm):
@@ -354,7 +363,41 @@ def invoice_pdf(invoice_id: int) -> Any:
 @roles_required("billing")
 def held() -> Any:
     with _transaction() as session:
-        return render_template("billing/held.html", invoices=held_invoices(session))
+        invoices = held_invoices(session)
+        reasons = {i.id: json.loads(i.hold_reasons or "[]") for i in invoices}
+        return render_template(
+            "billing/held.html", invoices=invoices, reasons=reasons, review=ReviewForm()
+        )
+
+
+@pages.post("/invoices/<int:invoice_id>/review")
+@roles_required("billing")
+def review(invoice_id: int) -> Any:
+    """Check a held invoice again once its cause is fixed, or void it."""
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400, description="Choose to check the invoice again or to void it.")
+    try:
+        with _transaction() as session:
+            invoice = review_held_invoice(
+                session,
+                invoice_id,
+                void=form.action.data == "void",
+                reviewer=_staff_email(),
+                policy=current_app.extensions.get("billing.policy"),
+            )
+            outcome = invoice.status
+    except NotFound as error:
+        abort(404, description=str(error))
+    except BillingError as error:
+        abort(409, description=str(error))
+    messages = {
+        "issued": "The invoice passed its checks and was issued.",
+        "held": "The invoice still fails its checks; see the reasons below.",
+        "void": "The invoice was voided.",
+    }
+    flash(messages.get(outcome, f"The invoice is {outcome}."))
+    return redirect(url_for("pages.held"))
 
 
 @pages.get("/overdue")

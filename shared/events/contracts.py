@@ -44,7 +44,9 @@ class _CustomerRef(Schema):
 
     customer_id = fields.Integer(required=True, validate=validate.Range(min=1))
     customer_name = fields.String(required=True)
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, allow_none=True)
+    """Where the customer's billing mail goes; None when they have no deliverable address
+    (the event still counts for every other consumer; notify reports it cannot write)."""
     language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
     timezone = fields.String(required=True)
 
@@ -146,6 +148,14 @@ class GraceRefusedV1(_SubscriptionRef):
 class SubscriptionCancelledV1(_SubscriptionRef):
     effective_on = fields.Date(required=True)
     at_period_end = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+
+
+@REGISTRY.register("billing.subscription_ended.v1")
+class SubscriptionEndedV1(_SubscriptionRef):
+    """A cancellation took effect (the request was announced as subscription_cancelled)."""
+
+    ended_on = fields.Date(required=True)
     reason = fields.String(required=True)
 
 

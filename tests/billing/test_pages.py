@@ -149,3 +149,54 @@ def test_invoices_read_in_the_customers_language_as_html_and_pdf(
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF") and len(pdf.data) > 1000
     assert staff.get("/invoices/99").status_code == 404
+
+
+def test_held_invoices_are_checked_again_or_voided_by_staff(
+    app: Flask, database: Database, suspended_customer: int
+) -> None:
+    with database.transaction() as session:
+        subscription = session.execute(select(Subscription)).scalar_one()
+        for total in (4990, 1):  # the second one's total does not match its line
+            session.add(
+                Invoice(
+                    customer_id=suspended_customer,
+                    subscription_id=subscription.id,
+                    period_start=subscription.current_period_end + timedelta(days=total),
+                    period_end=subscription.current_period_end + timedelta(days=30 + total),
+                    currency="BRL",
+                    total_minor=total,
+                    status="held",
+                    hold_reasons='["No deliverable contact for the customer."]',
+                    due_date=subscription.current_period_end,
+                    lines=[
+                        InvoiceLine(description="Hosting Basic", unit_minor=4990, amount_minor=4990)
+                    ],
+                )
+            )
+    staff = Staff(app, "billing")
+    page = staff.get("/invoices/held").text
+    assert page.count("No deliverable contact for the customer.") == 2
+    token = token_of(page)
+    issued = staff.client.post(
+        "/invoices/2/review", data={"csrf_token": token, "action": "recheck"}, follow_redirects=True
+    )
+    assert "passed its checks and was issued" in issued.text
+    still = staff.client.post(
+        "/invoices/3/review", data={"csrf_token": token, "action": "recheck"}, follow_redirects=True
+    )
+    assert "still fails its checks" in still.text
+    voided = staff.client.post(
+        "/invoices/3/review", data={"csrf_token": token, "action": "void"}, follow_redirects=True
+    )
+    assert "was voided" in voided.text and "No invoice is held." in voided.text
+    assert (
+        staff.client.post(
+            "/invoices/2/review", data={"csrf_token": token, "action": "void"}
+        ).status_code
+        == 409
+    )
+    with database.transaction() as session:
+        statuses = dict(session.execute(select(Invoice.id, Invoice.status)).all())
+        numbers = dict(session.execute(select(Invoice.id, Invoice.number)).all())
+    assert statuses == {1: "issued", 2: "issued", 3: "void"}
+    assert numbers[2] == 2, "the next number of the gapless sequence"

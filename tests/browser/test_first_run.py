@@ -62,7 +62,7 @@ def test_owner_sets_up_signs_in_once_and_moves_between_services(base_url: str, p
     page.screenshot(path=str(ARTIFACTS / "desk.png"), full_page=True)
 
     page.get_by_role("link", name="Billing").click()
-    expect(page.get_by_role("heading", name="Billing")).to_be_visible()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
     page.get_by_role("link", name="Training").click()
     expect(page.get_by_role("cell", name="Ana Souza")).to_be_visible(timeout=15_000)
 
@@ -76,4 +76,4 @@ def test_owner_sets_up_signs_in_once_and_moves_between_services(base_url: str, p
     expect(page.get_by_role("alert")).to_contain_text("do not match")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base_url}/billing/")
+    expect(page).to_have_url(f"{base_url}/billing/customers")

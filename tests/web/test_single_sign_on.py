@@ -139,8 +139,8 @@ def test_one_session_is_honoured_by_every_service(platform: EmbeddedPlatform) ->
     for service in ("tickets", "billing", "notify", "training"):
         me = client.get(f"/{service}/api/session")
         assert me.status_code == 200 and body(me)["email"] == "ana@example.com", service
-        assert client.get(f"/{service}/").status_code == 200, service
-    token = csrf_token(client.get("/billing/"))
+        assert client.get(f"/{service}/", follow_redirects=True).status_code == 200, service
+    token = csrf_token(client.get("/billing/", follow_redirects=True))
     assert client.post("/tickets/logout", data={"csrf_token": token}).status_code == 302
     for service in ("tickets", "billing", "notify", "training"):
         assert client.get(f"/{service}/api/session").status_code == 401, service
@@ -164,7 +164,7 @@ def test_roles_are_enforced_by_each_service(
     client = Client(platform.wsgi_app)
     assert sign_in(client, f"{role}@example.com").status_code == 302
     for service in allowed:
-        assert client.get(f"/{service}/").status_code == 200, service
+        assert client.get(f"/{service}/", follow_redirects=True).status_code == 200, service
     for service in forbidden:
         page = client.get(f"/{service}/", headers={"Accept": "text/html"})
         assert page.status_code == 403, service
