@@ -78,15 +78,17 @@ def request_grace(
     request: GraceRequest,
     *,
     today: date | None = None,
+    now: datetime | None = None,
     grace_max_days: int = DEFAULT_GRACE_MAX_DAYS,
 ) -> GraceDecision:
+    now = now or datetime.now(UTC)
     subscription = get_subscription(session, request.subscription_id)
     today = today or _customer_today(subscription)
     _validate(subscription, request, today, grace_max_days)
     first = _first_grace(session, subscription.customer_id)
     if first is not None and not request.owner_override:
         return _refuse(session, subscription, first)
-    return _grant(session, subscription, request, first, today)
+    return _grant(session, subscription, request, first, today, now)
 
 
 def _customer_today(subscription: Subscription) -> date:
@@ -149,12 +151,13 @@ def _grant(
     request: GraceRequest,
     first: Grace | None,
     today: date,
+    now: datetime,
 ) -> GraceDecision:
     grace = Grace(
         customer_id=subscription.customer_id,
         subscription_id=subscription.id,
         pay_by=request.pay_by,
-        granted_at=datetime.now(UTC),
+        granted_at=now,
         requested_by=request.requested_by,
         owner_override=request.owner_override,
         note=(request.note or "").strip() or None,
