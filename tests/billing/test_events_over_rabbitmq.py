@@ -1,0 +1,123 @@
+"""Billing's events on a real RabbitMQ with PostgreSQL: what it announces, and what it hears.
+
+The billing run issues an invoice on PostgreSQL; billing's relay puts the event
+on the wire (seen by an independent pika client); notify's delivery report and
+the desk's billing ticket come back over the broker to billing's consumers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pika
+import pytest
+from sqlalchemy import select
+
+from services.billing.models import Invoice, OpenBillingTicket
+from services.billing.subscribers import deliveries, desk_tickets
+from shared.bus.consumer import SubscriberConsumer
+from shared.bus.outbox import record_event
+from shared.bus.relay import OutboxRelay
+from shared.bus.tables import BUS_METADATA
+from shared.bus.topology import EVENTS_EXCHANGE
+from shared.db import Database
+from tests.billing.timetravel import migrated_database, run, subscribed
+from tests.support.probe import wait_until
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
+
+
+@pytest.fixture
+def components(rabbit: Any) -> Iterator[list[Any]]:
+    started: list[Any] = []
+    yield started
+    for component in started:
+        component.stop()
+
+
+def start(components: list[Any], component: Any) -> None:
+    components.append(component)
+    threading.Thread(target=component.run, daemon=True).start()
+
+
+def test_billing_events_cross_the_broker_both_ways(
+    rabbit: Any, postgres_server: Any, components: list[Any], unique_name: str
+) -> None:
+    billing = migrated_database(postgres_server.create_database(f"billing_{unique_name}"))
+    others = Database(postgres_server.create_database(f"others_{unique_name}"))
+    BUS_METADATA.create_all(others.engine)
+
+    observer = pika.BlockingConnection(pika.URLParameters(rabbit.url))
+    channel = observer.channel()
+    channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
+    queue = channel.queue_declare("", exclusive=True).method.queue
+    channel.queue_bind(queue, EVENTS_EXCHANGE, routing_key="billing.invoice_issued.v1")
+
+    for subscriber in (deliveries, desk_tickets):
+        consumer = SubscriberConsumer(billing, subscriber, rabbit.url, heartbeat_seconds=10)
+        start(components, consumer)
+        consumer.ready.wait(30)
+    start(components, OutboxRelay(billing, rabbit.url, heartbeat_seconds=10, name="billing"))
+    start(components, OutboxRelay(others, rabbit.url, heartbeat_seconds=10, name="others"))
+
+    subscription_id = subscribed(billing, date(2026, 3, 16), email="lucia@example.com")
+    run(billing, date(2026, 4, 2))
+    with billing.transaction() as session:
+        invoice = session.execute(select(Invoice)).scalar_one()
+        invoice_id, issued_event_id = invoice.id, invoice.issued_event_id
+        customer_id = invoice.customer_id
+    assert issued_event_id is not None and subscription_id
+
+    body = None
+    for _ in range(100):
+        method, properties, body = channel.basic_get(queue, auto_ack=True)
+        if method is not None:
+            break
+        observer.sleep(0.1)
+    assert body is not None, "the issued invoice's event reached the broker"
+    envelope = json.loads(body)
+    assert envelope["event_id"] == issued_event_id
+    assert envelope["payload"]["invoice_id"] == invoice_id
+    assert envelope["payload"]["email"] == "lucia@example.com"
+    assert envelope["payload"]["due_date"] == "2026-04-16"
+    assert properties.delivery_mode == 2 and properties.content_type == "application/json"
+    observer.close()
+
+    # Notify reports the delivery, and the desk opens a billing ticket.
+    with others.transaction() as session:
+        record_event(
+            session,
+            "notify",
+            "notify.notification_sent.v1",
+            {
+                "notification_id": 1,
+                "source_event_id": issued_event_id,
+                "source_event_type": "billing.invoice_issued.v1",
+                "channel": "email",
+                "customer_id": customer_id,
+                "sent_at": datetime(2026, 4, 2, 15, tzinfo=UTC),
+            },
+        )
+        record_event(
+            session,
+            "tickets",
+            "tickets.billing_ticket_opened.v1",
+            {"ticket_id": 77, "customer_id": customer_id},
+        )
+
+    def delivered() -> bool:
+        with billing.transaction() as session:
+            return session.get(Invoice, invoice_id).delivered_at is not None  # type: ignore[union-attr]
+
+    def ticket_known() -> bool:
+        with billing.transaction() as session:
+            return session.get(OpenBillingTicket, 77) is not None
+
+    wait_until(delivered, 30, "billing to learn the invoice was delivered")
+    wait_until(ticket_known, 30, "billing to learn of the open billing ticket")
+    billing.dispose()
+    others.dispose()
