@@ -34,6 +34,7 @@ from services.billing.documents import build_document, render_pdf
 from services.billing.grace import GraceRequest, request_grace
 from services.billing.models import Customer, Grace, Invoice, Payment, TimelineEntry
 from services.billing.payments import PaymentRequest, format_money, record_payment
+from services.billing.policy import PREFIX, BillingPolicy
 from services.billing.reports import (
     credit_balance,
     held_invoices,
@@ -421,6 +422,63 @@ def reserve() -> Any:
             for row in report["currencies"]
         }
     return render_template("billing/reserve.html", report=report, charts=charts, as_of=as_of)
+
+
+def _days(values: tuple[int, ...], unit: str) -> str:
+    return ", ".join(str(value) for value in values) + f" {unit}" if values else "none"
+
+
+@pages.get("/settings")
+@roles_required("billing")
+def settings() -> Any:
+    """The billing policy in force, and the variable that changes each number."""
+    policy: BillingPolicy = current_app.extensions.get("billing.policy") or BillingPolicy()
+    late_fee = (
+        f"{policy.late_fee_percent}% of the invoice"
+        if policy.late_fee_percent is not None
+        else format_money(policy.late_fee_minor, "BRL")
+        if policy.late_fee_minor is not None
+        else "off"
+    )
+    rows = [
+        (
+            "Renewal invoices are made",
+            f"{policy.renewal_lead_days} days before due",
+            "RENEWAL_LEAD_DAYS",
+        ),
+        ("Reminders", _days(policy.reminder_days, "days before due"), "REMINDER_DAYS"),
+        (
+            "Overdue notices",
+            _days(policy.overdue_notice_days, "days after due"),
+            "OVERDUE_NOTICE_DAYS",
+        ),
+        (
+            "Suspension",
+            f"{policy.suspend_after_days} days overdue, in business hours",
+            "SUSPEND_AFTER_DAYS",
+        ),
+        (
+            "Warning before suspension",
+            f"{policy.warning_business_days} business day(s)",
+            "WARNING_BUSINESS_DAYS",
+        ),
+        ("Late fee", late_fee, "LATE_FEE_PERCENT / LATE_FEE_MINOR"),
+        (
+            "Termination",
+            f"after {policy.terminate_after_days} days suspended"
+            if policy.terminate_after_days
+            else "off",
+            "TERMINATE_AFTER_DAYS",
+        ),
+        ("Reserve", f"{policy.reserve_percent}% of every payment", "RESERVE_PERCENT"),
+        (
+            "One-time grace",
+            f"pay-by date at most {policy.grace_max_days} days ahead",
+            "GRACE_MAX_DAYS",
+        ),
+        ("Delivery alert", f"after {policy.delivery_alert_hours} hours", "DELIVERY_ALERT_HOURS"),
+    ]
+    return render_template("billing/settings.html", rows=rows, prefix=PREFIX)
 
 
 def _date_argument(name: str) -> date | None:

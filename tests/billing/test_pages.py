@@ -200,3 +200,9 @@ def test_held_invoices_are_checked_again_or_voided_by_staff(
         numbers = dict(session.execute(select(Invoice.id, Invoice.number)).all())
     assert statuses == {1: "issued", 2: "issued", 3: "void"}
     assert numbers[2] == 2, "the next number of the gapless sequence"
+
+
+def test_settings_show_the_policy_in_force(app: Flask) -> None:
+    page = Staff(app, "owner").get("/settings").text
+    assert "10% of every payment" in page and "CORTESIA_BILLING_RESERVE_PERCENT" in page
+    assert "5 days overdue, in business hours" in page
