@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,6 +78,15 @@ LABELS: dict[str, dict[str, str]] = {
 BABEL_LOCALES = {"pt-BR": "pt_BR", "es": "es", "en": "en"}
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD_FONT = UNICODE_FONT.with_name("DejaVuSans-Bold.ttf")
+
+
+def period_description(plan_name: str, start: date, end: date, language: str) -> str:
+    """``Hosting Basic, 2 de dez. de 2026 a 2 de jan. de 2027``: a renewal line, as the
+    customer reads it (lines are stored as written, so they are written in their language)."""
+    language = language if language in LABELS else "en"
+    locale = BABEL_LOCALES[language]
+    first, last = (format_date(day, "medium", locale=locale) for day in (start, end))
+    return f"{plan_name}, {first} {LABELS[language]['to']} {last}"
 
 
 def company_name() -> str:

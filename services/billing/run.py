@@ -55,6 +55,7 @@ from services.billing.accounts import (
 from services.billing.catalog import period_after
 from services.billing.changes import INVOICE_SEQUENCE
 from services.billing.checks import CREDIT_LINE, check_invoice, deliverable_address
+from services.billing.documents import period_description
 from services.billing.models import (
     BillingRun,
     CreditEntry,
@@ -329,7 +330,7 @@ def _renew(session: Session, day: Day, subscription: Subscription) -> None:
     start = subscription.current_period_end
     end = period_after(start, plan.cycle)
     line = InvoiceLine(
-        description=f"{plan.name}, {start} to {end}",
+        description=period_description(plan.name, start, end, subscription.customer.language),
         quantity=1,
         unit_minor=plan.price_minor,
         amount_minor=plan.price_minor,
