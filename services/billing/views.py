@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import (
@@ -21,18 +20,32 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from services.billing.accounts import BillingError, NotFound, get_customer, search_customers
+from services.billing.accounts import (
+    BillingError,
+    CustomerDetails,
+    NotFound,
+    create_customer,
+    get_customer,
+    search_customers,
+)
+from services.billing.catalog import subscribe
 from services.billing.changes import cancel_subscription
 from services.billing.documents import build_document, render_pdf
+from services.billing.forms import (
+    CancellationForm,
+    CustomerForm,
+    GraceForm,
+    PaymentForm,
+    ReviewForm,
+    SubscriptionForm,
+    parse_amount,
+)
 from services.billing.grace import GraceRequest, request_grace
-from services.billing.models import Customer, Grace, Invoice, Payment, TimelineEntry
+from services.billing.models import Customer, Grace, Invoice, Payment, Plan, TimelineEntry
 from services.billing.payments import PaymentRequest, format_money, record_payment
 from services.billing.policy import PREFIX, BillingPolicy
 from services.billing.reports import (
@@ -71,73 +84,6 @@ def _staff_email() -> str:
     return staff.email if staff else "unknown"
 
 
-def parse_amount(text: str) -> int:
-    """``"1.234,56"`` or ``"1234.56"`` into minor units; no negatives, no fractions of a cent."""
-    cleaned = text.strip().replace(" ", "")
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")  # 1.234,56 (Brazilian style)
-    elif "," in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount.") from None
-    if value <= 0:
-        raise ValueError("The amount must be more than zero.")
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError("Amounts have at most two decimals.")
-    return int(value * 100)
-
-
-class PaymentForm(FlaskForm):
-    amount = StringField("Amount", validators=[DataRequired()])
-    invoice_id = SelectField("Invoice", coerce=int, validators=[Optional()])
-    method = SelectField(
-        "Method",
-        choices=[
-            SelectChoice("pix", "PIX"),
-            SelectChoice("boleto", "Boleto"),
-            SelectChoice("transfer", "Bank transfer"),
-            SelectChoice("card", "Card"),
-            SelectChoice("cash", "Cash"),
-        ],
-    )
-
-    def validate_amount(self, field: StringField) -> None:
-        try:
-            parse_amount(field.data or "")
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-
-
-class GraceForm(FlaskForm):
-    subscription_id = SelectField("Subscription", coerce=int)
-    pay_by = DateField("The customer will pay by", validators=[DataRequired()])
-    owner_override = BooleanField("Owner override: grant a second grace")
-    note = TextAreaField("Note (required for an override)", validators=[Length(max=2000)])
-
-
-class ReviewForm(FlaskForm):
-    action = SelectField(
-        "Action",
-        choices=[SelectChoice("recheck", "Check again"), SelectChoice("void", "Void")],
-    )
-
-
-class CancellationForm(FlaskForm):
-    subscription_id = SelectField("Subscription", coerce=int)
-    when = SelectField(
-        "When",
-        choices=[
-            SelectChoice("period_end", "At the end of the paid period"),
-            SelectChoice("now", "At once"),
-        ],
-    )
-    reason = TextAreaField(
-        "Reason the customer gave", validators=[DataRequired(), Length(max=2000)]
-    )
-
-
 @pages.get("/")
 @roles_required("billing")
 def index() -> Any:
@@ -147,10 +93,42 @@ def index() -> Any:
 @pages.get("/customers")
 @roles_required("billing")
 def customers() -> Any:
+    return _customers_page(CustomerForm())
+
+
+def _customers_page(form: CustomerForm, status: int = 200) -> Any:
     query = request.args.get("q", "").strip()
     with _transaction() as session:
         found = search_customers(session, query, limit=200)
-    return render_template("billing/customers.html", customers=found, query=query)
+        page = render_template("billing/customers.html", customers=found, query=query, form=form)
+    return page, status
+
+
+@pages.post("/customers")
+@roles_required("billing")
+def add_customer() -> Any:
+    form = CustomerForm()
+    if not form.validate_on_submit():
+        return _customers_page(form, 400)
+    try:
+        with _transaction() as session:
+            created = create_customer(
+                session,
+                CustomerDetails(
+                    name=form.name.data or "",
+                    email=form.email.data or "",
+                    language=form.language.data or "pt-BR",
+                    timezone=form.timezone.data or "America/Sao_Paulo",
+                    currency=form.currency.data or "BRL",
+                    managed=bool(form.managed.data),
+                ),
+            )
+            customer_id = created.id
+    except BillingError as error:
+        form.name.errors = [str(error)]
+        return _customers_page(form, 400)
+    flash(f"Customer {form.name.data} added.")
+    return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
 def _customer_page(session: Session, customer: Customer, forms: dict[str, Any]) -> str:
@@ -204,6 +182,7 @@ def _customer_page(session: Session, customer: Customer, forms: dict[str, Any]) 
 def _forms_for(session: Session, customer: Customer) -> dict[str, Any]:
     """The account page's forms, their choices filled from the customer's account."""
     forms: dict[str, Any] = {
+        "subscription_form": SubscriptionForm(),
         "payment_form": PaymentForm(),
         "grace_form": GraceForm(),
         "cancellation_form": CancellationForm(),
@@ -220,6 +199,18 @@ def _forms_for(session: Session, customer: Customer) -> dict[str, Any]:
     forms["payment_form"].invoice_id.choices = [
         SelectChoice("0", "Oldest open invoices first"),
         *(SelectChoice(str(i.id), f"#{i.number or i.id} due {i.due_date}") for i in open_invoices),
+    ]
+    plans = session.execute(
+        select(Plan)
+        .where(Plan.active.is_(True), Plan.currency == customer.currency)
+        .order_by(Plan.name)
+    ).scalars()
+    forms["subscription_form"].plan_id.choices = [
+        SelectChoice(
+            str(plan.id),
+            f"{plan.name} ({format_money(plan.price_minor, plan.currency)} {plan.cycle})",
+        )
+        for plan in plans
     ]
     forms["grace_form"].subscription_id.choices = subscriptions
     forms["cancellation_form"].subscription_id.choices = subscriptions
@@ -247,6 +238,22 @@ def _refuse(customer_id: int, forms: dict[str, Any]) -> Any:
     """Show the account again with the posted form's errors."""
     with _transaction() as session:
         return _customer_page(session, get_customer(session, customer_id), forms), 400
+
+
+@pages.post("/customers/<int:customer_id>/subscriptions")
+@roles_required("billing")
+def add_subscription(customer_id: int) -> Any:
+    forms, form = _submitted(customer_id, "subscription_form")
+    if form.errors:
+        return _refuse(customer_id, forms)
+    try:
+        with _transaction() as session:
+            subscribe(session, customer_id, form.plan_id.data, form.start.data)
+    except BillingError as error:
+        form.plan_id.errors = [str(error)]
+        return _refuse(customer_id, forms)
+    flash("Subscription started.")
+    return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
 @pages.post("/customers/<int:customer_id>/payments")

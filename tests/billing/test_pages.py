@@ -12,8 +12,8 @@ from sqlalchemy import select
 from services.billing.accounts import CustomerDetails, create_customer, next_in_sequence
 from services.billing.catalog import create_plan, subscribe
 from services.billing.changes import INVOICE_SEQUENCE
+from services.billing.forms import parse_amount
 from services.billing.models import Invoice, InvoiceLine, Payment, ReserveEntry, Subscription
-from services.billing.views import parse_amount
 from shared.db import Database
 from tests.billing.test_api import Staff
 
@@ -206,3 +206,50 @@ def test_settings_show_the_policy_in_force(app: Flask) -> None:
     page = Staff(app, "owner").get("/settings").text
     assert "10% of every payment" in page and "CORTESIA_BILLING_RESERVE_PERCENT" in page
     assert "5 days overdue, in business hours" in page
+
+
+def test_staff_add_a_customer_and_start_a_subscription(app: Flask, database: Database) -> None:
+    with database.transaction() as session:
+        create_plan(session, "basic", "Hosting Basic", "monthly", 4990)
+        create_plan(session, "usd", "Hosting USD", "monthly", 1000, currency="USD")
+    staff = Staff(app, "billing")
+    token = token_of(staff.get("/customers").text)
+    refused = staff.client.post(
+        "/customers",
+        data={
+            "csrf_token": token,
+            "name": "Tienda Sol",
+            "email": "hola@sol.example",
+            "language": "es",
+            "timezone": "Mars/Olympus",
+            "currency": "MXN",
+        },
+    )
+    assert refused.status_code == 400 and "is not a timezone" in refused.text
+    added = staff.client.post(
+        "/customers",
+        data={
+            "csrf_token": token,
+            "name": "Tienda Sol",
+            "email": "hola@sol.example",
+            "language": "es",
+            "timezone": "America/Mexico_City",
+            "currency": "BRL",
+        },
+        follow_redirects=True,
+    )
+    assert "Customer Tienda Sol added." in added.text
+    assert "Hosting USD" not in added.text, "only plans in the customer's currency are offered"
+    started = staff.client.post(
+        "/customers/1/subscriptions",
+        data={
+            "csrf_token": token,
+            "plan_id": "1",
+            "start": TODAY.isoformat(),
+        },
+        follow_redirects=True,
+    )
+    assert "Subscription started." in started.text
+    with database.transaction() as session:
+        subscription = session.execute(select(Subscription)).scalar_one()
+        assert subscription.customer.language == "es" and subscription.plan.code == "basic"
