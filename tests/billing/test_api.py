@@ -18,7 +18,6 @@ from services.billing.changes import INVOICE_SEQUENCE
 from services.billing.models import Invoice, Subscription
 from shared.config import load_settings
 from shared.db import Database
-from shared.migrations import upgrade
 from shared.web.auth import SESSION_KEY
 
 TODAY = datetime.now(UTC).date()
@@ -27,13 +26,6 @@ STAFF = {
     "billing": {"id": 2, "name": "Bia", "email": "bia@example.com", "role": "billing"},
     "agent": {"id": 3, "name": "Caio", "email": "caio@example.com", "role": "agent"},
 }
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Database:
-    url = f"sqlite:///{tmp_path / 'billing.sqlite3'}"
-    upgrade(billing.MIGRATIONS, url)
-    return Database(url)
 
 
 @pytest.fixture

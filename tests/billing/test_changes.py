@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import services.billing as billing
 from services.billing.accounts import (
     BillingError,
     CustomerDetails,
@@ -25,34 +22,14 @@ from services.billing.changes import (
     change_plan,
     prorate,
 )
-from services.billing.models import CreditEntry, Invoice, Plan, Subscription, TimelineEntry
+from services.billing.models import CreditEntry, Invoice, Plan, Subscription
 from services.billing.payments import PaymentRequest, record_payment
-from shared.bus.tables import outbox
 from shared.db import Database
-from shared.migrations import upgrade
+from tests.billing.reading import events, timeline
 
 START = date(2026, 4, 1)  # a 30-day period: 1 April to 1 May
 MID = date(2026, 4, 16)  # 15 of 30 days left
 NOW = datetime(2026, 4, 16, 14, tzinfo=UTC)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Database:
-    url = f"sqlite:///{tmp_path / 'billing.sqlite3'}"
-    upgrade(billing.MIGRATIONS, url)
-    return Database(url)
-
-
-def events(session: Session, event_type: str) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(outbox.c.body).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
-    ).scalars()
-    return [json.loads(body)["payload"] for body in rows]
-
-
-def timeline(session: Session, kind: str) -> list[str]:
-    query = select(TimelineEntry.message).where(TimelineEntry.kind == kind)
-    return list(session.execute(query.order_by(TimelineEntry.id)).scalars())
 
 
 def plan(

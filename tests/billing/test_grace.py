@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import services.billing as billing
 from services.billing.accounts import (
     BillingError,
     CustomerDetails,
@@ -21,31 +18,11 @@ from services.billing.accounts import (
 from services.billing.catalog import create_plan, subscribe
 from services.billing.changes import INVOICE_SEQUENCE
 from services.billing.grace import GraceRequest, request_grace
-from services.billing.models import Grace, Invoice, Subscription, TimelineEntry
-from shared.bus.tables import outbox
+from services.billing.models import Grace, Invoice, Subscription
 from shared.db import Database
-from shared.migrations import upgrade
+from tests.billing.reading import events, timeline
 
 TODAY = date(2026, 3, 20)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Database:
-    url = f"sqlite:///{tmp_path / 'billing.sqlite3'}"
-    upgrade(billing.MIGRATIONS, url)
-    return Database(url)
-
-
-def events(session: Session, event_type: str) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(outbox.c.body).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
-    ).scalars()
-    return [json.loads(body)["payload"] for body in rows]
-
-
-def timeline(session: Session, kind: str) -> list[str]:
-    query = select(TimelineEntry.message).where(TimelineEntry.kind == kind)
-    return list(session.execute(query.order_by(TimelineEntry.id)).scalars())
 
 
 def suspended_for_non_payment(session: Session, reason: str = "non_payment") -> Subscription:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import services.billing as billing
 from services.billing.accounts import (
     BillingError,
     CustomerDetails,
@@ -27,7 +24,6 @@ from services.billing.models import (
     Payment,
     ReserveEntry,
     Subscription,
-    TimelineEntry,
 )
 from services.billing.payments import (
     DuplicatePayment,
@@ -36,31 +32,11 @@ from services.billing.payments import (
     record_payment,
     share_half_up,
 )
-from shared.bus.tables import outbox
 from shared.db import Database
-from shared.migrations import upgrade
+from tests.billing.reading import events, timeline
 
 TODAY = date(2026, 3, 20)
 NOW = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Database:
-    url = f"sqlite:///{tmp_path / 'billing.sqlite3'}"
-    upgrade(billing.MIGRATIONS, url)
-    return Database(url)
-
-
-def events(session: Session, event_type: str) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(outbox.c.body).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
-    ).scalars()
-    return [json.loads(body)["payload"] for body in rows]
-
-
-def timeline(session: Session, kind: str) -> list[str]:
-    query = select(TimelineEntry.message).where(TimelineEntry.kind == kind)
-    return list(session.execute(query.order_by(TimelineEntry.id)).scalars())
 
 
 def subscribed_customer(session: Session, price_minor: int = 5000) -> Subscription:
