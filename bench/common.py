@@ -20,7 +20,10 @@ import os
 import resource
 import threading
 import time
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -92,6 +95,34 @@ def preload(database: Database, count: int, payload_bytes: int, per_transaction:
     with database.transaction() as session:
         body = session.execute(select(outbox.c.body).limit(1)).scalar_one()
     return len(body.encode())
+
+
+def write_event(database: Database, seq: int, payload_bytes: int) -> None:
+    """One event in its own transaction, as an application writes it, but cheaply.
+
+    The latency run's producer shares 2 cores with the worker, the broker and the
+    database: building the envelope with marshmallow (``record_event``) would cost
+    it more CPU than the measured path, so the same wire form is built with
+    ``json.dumps``. ``sent_at`` is stamped just before the COMMIT.
+    """
+    now = datetime.now(UTC)
+    event_id = str(uuid.uuid4())
+    body = json.dumps(
+        {
+            "event_id": event_id,
+            "event_type": EVENT,
+            "occurred_at": now.isoformat(),
+            "producer": PRODUCER,
+            "correlation_id": str(uuid.uuid4()),
+            "causation_id": None,
+            "payload": payload(seq, payload_bytes, time.time()),
+        },
+        separators=(",", ":"),
+    )
+    with database.engine.begin() as connection:
+        connection.execute(
+            insert(outbox).values(event_id=event_id, event_type=EVENT, body=body, created_at=now)
+        )
 
 
 # -- the raw contenders' database work ---------------------------------------------
@@ -185,20 +216,15 @@ def handle_raw(
     seq = int(envelope["payload"]["seq"])
     engine = database.engine
     with engine.begin() as connection:
-        fresh = (
-            connection.execute(
-                _insert_inbox(
-                    engine.dialect.name,
-                    {
-                        "subscriber": subscriber,
-                        "event_id": event_id,
-                        "event_type": envelope["event_type"],
-                        "handled_at": func.now(),
-                    },
-                )
-            ).rowcount
-            == 1
-        )
+        # RETURNING, not rowcount: psycopg 3.3 under SQLAlchemy 2.1 reports -1 for this insert.
+        values = {
+            "subscriber": subscriber,
+            "event_id": event_id,
+            "event_type": envelope["event_type"],
+            "handled_at": func.now(),
+        }
+        statement = _insert_inbox(engine.dialect.name, values).returning(inbox.c.event_id)
+        fresh = connection.execute(statement).first() is not None
         if not fresh:
             return None
         connection.execute(
@@ -213,11 +239,23 @@ def handle_raw(
 class Recorder:
     """Handler commits as (seq, time.time()) pairs; ``done`` once ``target`` were seen."""
 
-    def __init__(self, target: int) -> None:
+    def __init__(self, target: int, stages: bool = False) -> None:
         self.target = target
         self.commits: list[tuple[int, float]] = []
+        self.stages = stages
+        """Also record when the broker confirmed each event (latency runs only: it costs a
+        json.loads per row in the publisher)."""
+        self.confirms: list[tuple[int, float]] = []
         self.done = threading.Event()
         self._lock = threading.Lock()
+
+    def confirmed(self, bodies: Iterable[bytes]) -> None:
+        if not self.stages:
+            return
+        at = time.time()
+        seqs = [json.loads(body)["payload"]["seq"] for body in bodies]
+        with self._lock:
+            self.confirms.extend((seq, at) for seq in seqs)
 
     def record(self, seq: int, at: float | None = None) -> None:
         at = time.time() if at is None else at
@@ -226,9 +264,32 @@ class Recorder:
             if len(self.commits) >= self.target:
                 self.done.set()
 
+    def expect(self, target: int) -> None:
+        with self._lock:
+            self.target = target
+            if len(self.commits) >= self.target:
+                self.done.set()
+
     @property
     def count(self) -> int:
         return len(self.commits)
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_percent(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """Share of all CPUs busy between two ``cpu_ticks`` readings (100 = every core busy)."""
+    total = after[1] - before[1]
+    return 100.0 * (after[0] - before[0]) / total if total > 0 else None
 
 
 def proc_status(pid: int | str = "self") -> dict[str, float]:

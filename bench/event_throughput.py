@@ -16,13 +16,17 @@ ports in temporary directories, then, for each database and each contender:
    N distinct events, N inbox records, nothing left pending in the outbox.
 
 Contenders: Cortesia (OutboxRelay + SubscriberConsumer, library defaults), raw
-pika, Celery 5.7 and FastStream 0.7 (see ``bench/contenders/``).
+pika, Celery 5.7 and FastStream 0.7 (see ``bench/contenders/``). A fifth,
+``cortesia-tuned``, is Cortesia with the overrides given on the command line
+(``--relay-idle-poll``, ``--relay-batch-size``, ``--experiment`` from
+``bench/experiments.py``), to measure a suggested change beside the original.
 
-Then a latency run for Cortesia: events are written to the outbox one per
-transaction at a fixed rate (default 500/s) while the worker runs; latency is
-from the producer's COMMIT returning to the handler's COMMIT returning. The
-worker's resident memory (relay + consumer in one process) is read from
-/proc/PID/status.
+Then latency runs (Cortesia and raw pika by default): events are written to the
+outbox one per transaction at a fixed rate (``--rate``, default 500/s, then
+``--extra-rate``, default 100/s) while the worker runs; latency is from the
+producer's COMMIT returning to the handler's COMMIT returning, split at the
+broker's confirm into a relay stage and a consumer stage. The worker's resident
+memory (relay + consumer in one process) is read from /proc/PID/status.
 
 Every wait is bounded; the servers are stopped and their directories removed
 at the end (``--keep`` keeps them).
@@ -31,6 +35,7 @@ at the end (``--keep`` keeps them).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -48,9 +53,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.common import EVENT, PRODUCER, create_schema, payload, percentile, preload, proc_status
-from bench.contenders import NAMES, queue_names
-from shared.bus.outbox import record_event
+from bench.common import (
+    busy_percent,
+    cpu_ticks,
+    create_schema,
+    percentile,
+    preload,
+    proc_status,
+    write_event,
+)
+from bench.contenders import ALL, NAMES, TUNED, queue_names
+from bench.experiments import NAMES as EXPERIMENTS
 from shared.db import Database
 from shared.testing.servers import PostgresCluster, RabbitNode
 
@@ -60,6 +73,7 @@ LABELS = {
     "pika": "raw pika",
     "celery": "Celery",
     "faststream": "FastStream",
+    TUNED: "Cortesia tuned",
 }
 
 
@@ -70,15 +84,23 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=5000, help="events per throughput run")
     parser.add_argument("--rate", type=float, default=500.0, help="events/s of the latency run")
     parser.add_argument(
+        "--extra-rate",
+        type=float,
+        default=100.0,
+        help="a second latency run at this lower rate (0: none)",
+    )
+    parser.add_argument(
         "--latency-seconds", type=float, default=10.0, help="length of the latency run"
     )
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument(
-        "--contenders", default=",".join(NAMES), help=f"comma-separated, from {','.join(NAMES)}"
+        "--contenders",
+        default=",".join(NAMES),
+        help=f"comma-separated, from {','.join(ALL)} ({TUNED}: Cortesia with the overrides below)",
     )
     parser.add_argument(
         "--latency-contenders",
-        default="cortesia",
+        default="cortesia,pika",
         help="who gets a latency run (comma-separated; empty for none)",
     )
     parser.add_argument(
@@ -94,12 +116,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--cortesia-log-level",
         default="WARNING",
-        help="Cortesia worker's log level (`cortesia worker` itself logs at INFO)",
+        help="both Cortesia workers' log level (`cortesia worker` itself logs at INFO)",
     )
     parser.add_argument(
-        "--relay-idle-poll", type=float, help="override OutboxRelay idle_poll_seconds"
+        "--relay-idle-poll", type=float, help=f"{TUNED}: OutboxRelay idle_poll_seconds"
     )
-    parser.add_argument("--relay-batch-size", type=int, help="override OutboxRelay batch_size")
+    parser.add_argument("--relay-batch-size", type=int, help=f"{TUNED}: OutboxRelay batch_size")
+    parser.add_argument(
+        "--experiment",
+        action="append",
+        default=[],
+        choices=EXPERIMENTS,
+        help=f"{TUNED}: monkeypatch a candidate optimisation in (bench/experiments.py)",
+    )
     parser.add_argument(
         "--profile-dir", type=Path, help="write cProfile stats of Cortesia's threads here"
     )
@@ -111,7 +140,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args.contenders = [c for c in args.contenders.split(",") if c]
     args.latency_contenders = [c for c in args.latency_contenders.split(",") if c]
     for name in [*args.contenders, *args.latency_contenders]:
-        if name not in NAMES:
+        if name not in ALL:
             parser.error(f"unknown contender {name!r}")
     return args
 
@@ -120,13 +149,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 class WorkerProcess:
-    """A ``bench.worker`` subprocess whose stdout lines are read by a thread (waits stay bounded)."""
+    """A ``bench.worker`` subprocess; a thread reads its stdout, so every wait is bounded."""
 
     def __init__(self, command: list[str], log_path: Path) -> None:
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in finish()
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
@@ -148,6 +178,15 @@ class WorkerProcess:
         while self._sampling and self.process.poll() is None:
             self.peak_rss = max(self.peak_rss, proc_status(self.process.pid).get("VmRSS", 0.0))
             time.sleep(0.2)
+
+    def expect(self, events: int) -> None:
+        """Tell the worker how many events to wait for (fewer if the producer fell behind)."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(f"EXPECT {events}\n")
+            self.process.stdin.flush()
+        except OSError:
+            pass  # it exited: wait_for says so
 
     def wait_for(self, prefix: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -200,7 +239,14 @@ class Bench:
         return database
 
     def worker(
-        self, contender: str, kind: str, database: Database, events: int, timeout: float, label: str
+        self,
+        contender: str,
+        kind: str,
+        database: Database,
+        events: int,
+        timeout: float,
+        label: str,
+        stages: bool = False,
     ) -> WorkerProcess:
         command = [
             sys.executable,
@@ -218,14 +264,19 @@ class Bench:
             "--timeout",
             str(timeout),
         ]
-        if contender == "cortesia":
+        if stages:
+            command.append("--stages")
+        if contender in ("cortesia", TUNED):
             command += ["--log-level", self.args.cortesia_log_level]
+            if self.args.profile_dir is not None:
+                command += ["--profile-dir", str(self.args.profile_dir.resolve() / f"{label}")]
+        if contender == TUNED:
             if self.args.relay_idle_poll is not None:
                 command += ["--relay-idle-poll", str(self.args.relay_idle_poll)]
             if self.args.relay_batch_size is not None:
                 command += ["--relay-batch-size", str(self.args.relay_batch_size)]
-            if self.args.profile_dir is not None:
-                command += ["--profile-dir", str(self.args.profile_dir.resolve() / f"{label}")]
+            for name in self.args.experiment:
+                command += ["--experiment", name]
         return WorkerProcess(command, self.work / "logs" / f"{self.counter:02d}-{label}.log")
 
     def delete_queues(self, contender: str, kind: str) -> None:
@@ -287,40 +338,46 @@ class Bench:
 
     # -- latency ---------------------------------------------------------------------------
 
-    def latency(self, contender: str, kind: str) -> dict[str, Any]:
-        rate, seconds = self.args.rate, self.args.latency_seconds
+    def latency(self, contender: str, kind: str, rate: float) -> dict[str, Any]:
+        seconds = self.args.latency_seconds
         events = int(rate * seconds)
-        label = f"{kind}-{contender}-latency"
-        database = self.fresh_database(kind, f"{contender}_latency")
+        label = f"{kind}-{contender}-latency{rate:.0f}"
+        database = self.fresh_database(kind, f"{contender}_latency{rate:.0f}")
         print(f"  {label}: {events} events at {rate:.0f}/s ...", end="", flush=True)
         timeout = seconds * 3 + 60
-        worker = self.worker(contender, kind, database, events, timeout, label)
+        worker = self.worker(contender, kind, database, events, timeout, label, stages=True)
         committed: dict[int, float] = {}
         try:
             worker.wait_for("READY", 90)
             time.sleep(1.0)  # the publisher connects
             rss_before = proc_status(worker.process.pid).get("VmRSS")
-            started = time.monotonic()
+            started, ticks = time.monotonic(), cpu_ticks()
             for seq in range(events):
                 delay = started + seq / rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                elif time.monotonic() - started > seconds * 3:
+                elif time.monotonic() - started > seconds * 2:
                     break  # far behind: the database cannot take the rate
-                sent_at = time.time()
-                with database.transaction() as session:
-                    record_event(
-                        session, PRODUCER, EVENT, payload(seq, self.args.payload_bytes, sent_at)
-                    )
+                write_event(database, seq, self.args.payload_bytes)
                 committed[seq] = time.time()
             produced_seconds = time.monotonic() - started
+            busy_while_producing = busy_percent(ticks, cpu_ticks())
+            worker.expect(len(committed))
             result = json.loads(worker.wait_for("RESULT", timeout + 90))
+            result["machine_busy_percent"] = busy_while_producing
         finally:
             worker.finish()
             self.delete_queues(contender, kind)
             database.dispose()
         commits = result.pop("commits")
+        confirmed = dict(result.pop("confirms", []))
         lat = sorted(1000 * (at - committed[seq]) for seq, at in commits if seq in committed)
+        # Where the time goes: outbox commit -> broker confirm (relay), confirm -> handler commit.
+        relay_stage = sorted(
+            1000 * (confirmed[s] - committed[s]) for s in committed if s in confirmed
+        )
+        consumer_stage = sorted(1000 * (at - confirmed[s]) for s, at in commits if s in confirmed)
+        times = sorted(at for _, at in commits)
         result.update(
             contender=contender,
             kind=kind,
@@ -328,11 +385,16 @@ class Bench:
             produced=len(committed),
             produced_rate=len(committed) / produced_seconds,
             handled=len(lat),
+            handled_rate=(len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else None,
             p50_ms=percentile(lat, 0.50),
             p90_ms=percentile(lat, 0.90),
             p99_ms=percentile(lat, 0.99),
             max_ms=lat[-1] if lat else None,
             mean_ms=statistics.fmean(lat) if lat else None,
+            relay_p50_ms=percentile(relay_stage, 0.50),
+            relay_p99_ms=percentile(relay_stage, 0.99),
+            consumer_p50_ms=percentile(consumer_stage, 0.50),
+            consumer_p99_ms=percentile(consumer_stage, 0.99),
             rss_mb_before=rss_before,
             peak_rss_sampled=worker.peak_rss,
         )
@@ -341,6 +403,13 @@ class Bench:
 
 
 # -- report ----------------------------------------------------------------------------------
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def machine(bench: Bench) -> dict[str, Any]:
@@ -360,6 +429,7 @@ def machine(bench: Bench) -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "rabbitmq": bench.rabbit.ctl("version").strip(),
+        "loadavg_before": _loadavg(),
     }
     for package in (
         "kombu",
@@ -371,10 +441,8 @@ def machine(bench: Bench) -> dict[str, Any]:
         "sqlalchemy",
         "psycopg",
     ):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             info[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
     if bench.postgres is not None:
         from sqlalchemy import text
 
@@ -388,8 +456,8 @@ def machine(bench: Bench) -> dict[str, Any]:
 def summarise(bench: Bench) -> dict[str, dict[str, dict[str, Any]]]:
     """Per database and contender: the median run (by events/s) of the rounds."""
     table: dict[str, dict[str, dict[str, Any]]] = {}
-    for kind in {run["kind"] for run in bench.runs}:
-        for contender in NAMES:
+    for kind in ("sqlite", "postgres"):
+        for contender in ALL:
             runs = [r for r in bench.runs if r["kind"] == kind and r["contender"] == contender]
             if not runs:
                 continue
@@ -404,6 +472,26 @@ def summarise(bench: Bench) -> dict[str, dict[str, dict[str, Any]]]:
     return table
 
 
+def _rss(run: dict[str, Any]) -> float:
+    return max(run.get("rss_mb_peak") or 0.0, run.get("peak_rss_sampled") or 0.0)
+
+
+def _pair(run: dict[str, Any], stage: str) -> str:
+    p50, p99 = run.get(f"{stage}_p50_ms"), run.get(f"{stage}_p99_ms")
+    if p50 is None or p99 is None or p50 != p50:  # missing or NaN
+        return "-"
+    return f"{p50:.0f} / {p99:.0f}"
+
+
+def _percent(run: dict[str, Any]) -> str:
+    value = run.get("machine_busy_percent")
+    return "-" if value is None else f"{value:.0f}%"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
 def report(bench: Bench, info: dict[str, Any]) -> str:
     args = bench.args
     out: list[str] = []
@@ -411,79 +499,102 @@ def report(bench: Bench, info: dict[str, Any]) -> str:
         f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
         f"RabbitMQ {info['rabbitmq']}, SQLite {info['sqlite']}"
         + (f", PostgreSQL {info['postgresql']}" if "postgresql" in info else "")
+        + f"; load average before/after: {info['loadavg_before']} / {info.get('loadavg_after')}"
     )
-    out.append(
-        f"Throughput: {args.events} events per run, {args.payload_bytes}-byte payload "
-        f"({bench.body_bytes}-byte message body), persistent, publisher confirms, "
-        f"{args.repeat} round(s), median shown"
-    )
-    out.append("")
-    header = f"{'database':9} {'contender':11} {'events/s':>9} {'CPU ms/event':>13} {'peak RSS MB':>12}  check"
-    out.append(header)
-    out.append("-" * len(header))
-    table = summarise(bench)
-    for kind in ("sqlite", "postgres"):
-        for contender, run in table.get(kind, {}).items():
-            rate = run["events_per_second"]
-            cpu = run.get("cpu_ms_per_event")
-            rss = max(run.get("rss_mb_peak") or 0.0, run.get("peak_rss_sampled") or 0.0)
-            out.append(
-                f"{kind:9} {LABELS[contender]:11} {rate:9,.0f} "
-                f"{(f'{cpu:.2f}' if cpu else '-'):>13} {rss:12.0f}  "
-                f"{'ok' if run['correct'] else 'FAILED: ' + str(run.get('verify'))}"
-            )
-    out.append("")
-    for kind in ("sqlite", "postgres"):
-        runs = table.get(kind, {})
-        if "cortesia" not in runs:
-            continue
-        ours = runs["cortesia"]["events_per_second"]
-        parts = []
-        for other in ("pika", "celery", "faststream"):
-            if other in runs and runs[other]["events_per_second"]:
-                ratio = ours / runs[other]["events_per_second"]
-                note = (
-                    f" (target >= 0.8: {'met' if ratio >= 0.8 else 'NOT met'})"
-                    if other == "pika"
+    if TUNED in [*args.contenders, *args.latency_contenders]:
+        tuned = [f"experiments {'+'.join(args.experiment) or 'none'}"]
+        if args.relay_idle_poll is not None:
+            tuned.append(f"relay idle_poll_seconds={args.relay_idle_poll}")
+        if args.relay_batch_size is not None:
+            tuned.append(f"relay batch_size={args.relay_batch_size}")
+        out.append(f"{LABELS[TUNED]}: {', '.join(tuned)}")
+    if bench.runs:
+        out.append(
+            f"Throughput: {args.events} events per run, {args.payload_bytes}-byte payload "
+            f"({bench.body_bytes}-byte message body), persistent, publisher confirms, "
+            f"{args.repeat} round(s), median shown"
+        )
+        out.append(
+            "events/s: N / (start of the publisher -> handler's commit of the N-th event); "
+            "CPU ms/event: the worker process's own CPU; machine busy: all cores of the machine "
+            "(100% = saturated)"
+        )
+        out.append("")
+        header = (
+            f"{'database':9} {'contender':15} {'events/s':>9} {'CPU ms/event':>13} "
+            f"{'machine busy':>12} {'peak RSS MB':>12}  check"
+        )
+        out.append(header)
+        out.append("-" * len(header))
+        table = summarise(bench)
+        for kind, runs in table.items():
+            for contender, run in runs.items():
+                rate = run["events_per_second"]
+                cpu = run.get("cpu_ms_per_event")
+                spread = (
+                    f" (runs: {', '.join(f'{r:.0f}' for r in run['all_rates'])})"
+                    if len(run["all_rates"]) > 1
                     else ""
                 )
-                parts.append(f"Cortesia / {LABELS[other]} = {ratio:.2f}{note}")
-        out.append(f"{kind}: " + "; ".join(parts))
+                out.append(
+                    f"{kind:9} {LABELS[contender]:15} {rate:9,.0f} "
+                    f"{(f'{cpu:.2f}' if cpu else '-'):>13} {_percent(run):>12} {_rss(run):12.0f}  "
+                    f"{'ok' if run['correct'] else 'FAILED: ' + str(run.get('verify'))}{spread}"
+                )
+        out.append("")
+        for kind, runs in table.items():
+            for ours in ("cortesia", TUNED):
+                if ours not in runs:
+                    continue
+                rate = runs[ours]["events_per_second"]
+                parts = []
+                for other in ("pika", "celery", "faststream"):
+                    if other in runs and runs[other]["events_per_second"]:
+                        ratio = rate / runs[other]["events_per_second"]
+                        note = (
+                            f" (target >= 0.8: {_verdict(ratio >= 0.8)})" if other == "pika" else ""
+                        )
+                        parts.append(f"{LABELS[ours]} / {LABELS[other]} = {ratio:.2f}{note}")
+                if parts:
+                    out.append(f"{kind}: " + "; ".join(parts))
     if bench.latencies:
         out.append("")
         out.append(
-            f"Latency at {args.rate:.0f} events/s for {args.latency_seconds:.0f} s "
-            "(producer COMMIT -> handler COMMIT), one event per producer transaction"
+            f"Latency, {args.latency_seconds:.0f} s per run: producer COMMIT -> handler COMMIT, "
+            "one event per producer transaction"
+        )
+        out.append(
+            "(relay: outbox commit -> broker confirm; consumer: confirm -> handler commit; "
+            "p50/p99 of each stage; busy: all cores while the events were written)"
         )
         header = (
-            f"{'database':9} {'contender':11} {'produced/s':>10} {'handled':>8} {'p50 ms':>7} "
-            f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'peak RSS MB':>12}"
+            f"{'database':9} {'contender':15} {'target/s':>8} {'written/s':>9} "
+            f"{'handled/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+            f"{'relay p50/p99':>14} {'consumer p50/p99':>17} {'busy':>5} {'peak RSS MB':>11}"
         )
         out.append(header)
         out.append("-" * len(header))
         for run in bench.latencies:
-            rss = max(run.get("rss_mb_peak") or 0.0, run.get("peak_rss_sampled") or 0.0)
+            handled = run.get("handled_rate") or 0.0
             out.append(
-                f"{run['kind']:9} {LABELS[run['contender']]:11} {run['produced_rate']:10.0f} "
-                f"{run['handled']:8} {run['p50_ms']:7.1f} {run['p90_ms']:7.1f} "
-                f"{run['p99_ms']:7.1f} {run['max_ms']:7.1f} {rss:12.0f}"
+                f"{run['kind']:9} {LABELS[run['contender']]:15} {run['target_rate']:8.0f} "
+                f"{run['produced_rate']:9.0f} {handled:9.0f} {run['p50_ms']:8.1f} "
+                f"{run['p90_ms']:8.1f} {run['p99_ms']:8.1f} {run['max_ms']:8.1f} "
+                f"{_pair(run, 'relay'):>14} {_pair(run, 'consumer'):>17} {_percent(run):>5} "
+                f"{_rss(run):11.0f}"
             )
         for run in bench.latencies:
-            if run["contender"] == "cortesia":
+            if run["contender"] == "cortesia" and run["target_rate"] == args.rate:
                 out.append(
-                    f"{run['kind']}: Cortesia p99 {run['p99_ms']:.1f} ms "
-                    f"(target <= 50 ms: {'met' if run['p99_ms'] <= 50 else 'NOT met'})"
+                    f"{run['kind']}: Cortesia p99 at {args.rate:.0f}/s {run['p99_ms']:.1f} ms "
+                    f"(target <= 50 ms: {_verdict(run['p99_ms'] <= 50)})"
                 )
-    rss_values = [
-        max(r.get("rss_mb_peak") or 0.0, r.get("peak_rss_sampled") or 0.0)
-        for r in [*bench.runs, *bench.latencies]
-        if r["contender"] == "cortesia"
-    ]
+    rss_values = [_rss(r) for r in [*bench.runs, *bench.latencies] if r["contender"] == "cortesia"]
     if rss_values:
         peak = max(rss_values)
         out.append(
-            f"Cortesia worker (relay + consumer) peak RSS: {peak:.0f} MB "
-            f"(target <= 150 MB: {'met' if peak <= 150 else 'NOT met'})"
+            f"Cortesia worker (relay + consumer in one process) peak RSS: {peak:.0f} MB "
+            f"(target <= 150 MB: {_verdict(peak <= 150)})"
         )
     return "\n".join(out)
 
@@ -510,10 +621,14 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(1, args.repeat + 1):
                 for contender in args.contenders:
                     bench.runs.append(bench.throughput(contender, kind, round_))
+        rates = [args.rate] + ([args.extra_rate] if args.extra_rate > 0 else [])
         for kind in kinds:
-            for contender in args.latency_contenders:
+            if args.latency_contenders:
                 print(f"latency on {kind}:", flush=True)
-                bench.latencies.append(bench.latency(contender, kind))
+            for rate in rates:
+                for contender in args.latency_contenders:
+                    bench.latencies.append(bench.latency(contender, kind, rate))
+        info["loadavg_after"] = _loadavg()
         text = report(bench, info)
         print()
         print(text)
@@ -540,14 +655,15 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as error:
                 print(f"stopping PostgreSQL: {error}", file=sys.stderr)
         bench.rabbit.stop()
-        if failed and not args.keep:
-            print(f"worker logs kept in {work / 'logs'}", file=sys.stderr)
-            shutil.rmtree(work / "rabbit", ignore_errors=True)
-            shutil.rmtree(work / "db", ignore_errors=True)
-        elif not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
             if pg_root is not None:
                 shutil.rmtree(pg_root, ignore_errors=True)
+            if failed:
+                print(f"worker logs kept in {work / 'logs'}", file=sys.stderr)
+                shutil.rmtree(work / "rabbit", ignore_errors=True)
+                shutil.rmtree(work / "db", ignore_errors=True)
+            else:
+                shutil.rmtree(work, ignore_errors=True)
     return 1 if failed else 0
 
 

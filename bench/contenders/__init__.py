@@ -13,12 +13,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NAMES = ("cortesia", "pika", "celery", "faststream")
+TUNED = "cortesia-tuned"
+"""Cortesia with the benchmark's overrides (--experiment, --relay-idle-poll, ...) applied;
+plain ``cortesia`` is always the library as shipped."""
+ALL = (*NAMES, TUNED)
+
+
+def module_for(contender: str) -> str:
+    return f"bench.contenders.{'cortesia' if contender == TUNED else contender}_bus"
+
+
+def queue_name(contender: str, kind: str) -> str:
+    return f"bench.{contender.replace('-', '_')}_{kind}"
 
 
 @dataclass(frozen=True)
 class Options:
     kind: str
     """``sqlite`` or ``postgres``: names the queues, so runs never share one."""
+    name: str = ""
+    """The queue (and subscriber) name, from ``queue_name``."""
     prefetch: int = 100
     batch_size: int = 200
     idle_poll_seconds: float = 0.05
@@ -51,8 +65,8 @@ def spawn(target: Callable[[], None], name: str, options: Options) -> threading.
 
 def queue_names(contender: str, kind: str) -> tuple[list[str], list[str]]:
     """(queues, exchanges) a contender declares, for cleaning up after its run."""
-    name = f"bench.{contender}_{kind}"
-    if contender == "cortesia":
+    name = queue_name(contender, kind)
+    if contender in ("cortesia", TUNED):
         from shared.bus.topology import delay_queue, parked_queue
 
         return [name, parked_queue(name), *(delay_queue(name, a, 1.0) for a in range(1, 5))], []

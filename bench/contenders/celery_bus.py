@@ -31,7 +31,7 @@ class Contender:
     def __init__(
         self, database: Database, amqp_url: str, recorder: Recorder, options: Options
     ) -> None:
-        self.name = name = f"bench.celery_{options.kind}"
+        self.name = name = options.name
         self.options = options
         self.database = database
         self.reader = OutboxReader(database)

@@ -28,7 +28,7 @@ class Contender:
     def __init__(
         self, database: Database, amqp_url: str, recorder: Recorder, options: Options
     ) -> None:
-        self.name = f"bench.cortesia_{options.kind}"
+        self.name = options.name
         self.options = options
         self.recorder = recorder
         subscriber = Subscriber(self.name)
@@ -52,6 +52,9 @@ class Contender:
         if options.relay_idle_poll_seconds is not None:
             relay_options["idle_poll_seconds"] = options.relay_idle_poll_seconds
         self.relay = OutboxRelay(database, amqp_url, **relay_options)
+        if recorder.stages:
+            # The relay's hook between the broker's confirms and the commit marking the rows.
+            self.relay.after_confirm = lambda rows: recorder.confirmed(r.body for r in rows)  # type: ignore[method-assign]
         self.threads: list[threading.Thread] = []
 
     def _after_commit(self, session: Session) -> None:

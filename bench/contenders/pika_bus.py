@@ -28,8 +28,11 @@ CONFIRM_TIMEOUT = 30.0
 
 
 class Publisher:
-    def __init__(self, database: Database, amqp_url: str, exchange: str, options: Options) -> None:
+    def __init__(
+        self, database: Database, amqp_url: str, exchange: str, recorder: Recorder, options: Options
+    ) -> None:
         self.reader = OutboxReader(database)
+        self.recorder = recorder
         self.parameters = pika.URLParameters(amqp_url)
         self.exchange = exchange
         self.batch_size = options.batch_size
@@ -129,6 +132,7 @@ class Publisher:
                 self.confirmed.append(row)
         if self.pending:
             return
+        self.recorder.confirmed(row.body for row in self.confirmed)
         self.reader.mark([row.row_id for row in self.confirmed])
         if len(self.batch) < self.batch_size:
             self._ioloop().call_later(self.idle_poll, self._next_batch)
@@ -180,10 +184,10 @@ class Contender:
     def __init__(
         self, database: Database, amqp_url: str, recorder: Recorder, options: Options
     ) -> None:
-        self.name = f"bench.pika_{options.kind}"
+        self.name = options.name
         self.options = options
         self.consumer = Consumer(database, amqp_url, self.name, recorder, options.prefetch)
-        self.publisher = Publisher(database, amqp_url, self.name, options)
+        self.publisher = Publisher(database, amqp_url, self.name, recorder, options)
         self.threads: list[threading.Thread] = []
 
     @property
