@@ -39,18 +39,7 @@ class Envelope:
     causation_id: str | None = None
 
     def to_json(self) -> bytes:
-        return json.dumps(EnvelopeSchema().dump(self), separators=(",", ":")).encode()
-
-    def headers(self) -> dict[str, str]:
-        """AMQP headers mirroring the envelope, so tools can route and trace without parsing."""
-        headers = {
-            "event-type": self.event_type,
-            "producer": self.producer,
-            "correlation-id": self.correlation_id,
-        }
-        if self.causation_id:
-            headers["causation-id"] = self.causation_id
-        return headers
+        return json.dumps(_ENVELOPE_SCHEMA.dump(self), separators=(",", ":")).encode()
 
 
 class EnvelopeSchema(Schema):
@@ -66,6 +55,24 @@ class EnvelopeSchema(Schema):
     payload = fields.Dict(required=True, keys=fields.String())
 
 
+def wire_headers(envelope: dict[str, Any]) -> dict[str, str]:
+    """AMQP headers mirroring an envelope's JSON form, so tools can route and trace
+    without parsing bodies."""
+    headers = {
+        "event-type": envelope["event_type"],
+        "producer": envelope["producer"],
+        "correlation-id": envelope["correlation_id"],
+    }
+    if envelope.get("causation_id"):
+        headers["causation-id"] = envelope["causation_id"]
+    return headers
+
+
+# One instance for every message: building a schema costs more than using it, and
+# marshmallow schemas keep no state between load/dump calls.
+_ENVELOPE_SCHEMA = EnvelopeSchema()
+
+
 def decode_envelope(body: bytes | str) -> Envelope:
     """Parse a wire message into an envelope (payload not yet validated)."""
     try:
@@ -75,7 +82,7 @@ def decode_envelope(body: bytes | str) -> Envelope:
     if not isinstance(raw, dict):
         raise InvalidEvent("body is not a JSON object")
     try:
-        data = EnvelopeSchema().load(raw)
+        data = _ENVELOPE_SCHEMA.load(raw)
     except ValidationError as error:
         raise InvalidEvent(f"envelope invalid: {error.messages}") from None
     producer, _, _ = parse_event_type(data["event_type"])

@@ -18,6 +18,9 @@ from shared.events.envelope import Envelope, InvalidEvent, parse_event_type
 class EventRegistry:
     def __init__(self) -> None:
         self._schemas: dict[str, type[Schema]] = {}
+        # Consumers' schema instances, built once per type: every message is loaded
+        # through one, and building it costs more than the load itself.
+        self._tolerant: dict[str, Schema] = {}
 
     def register(self, event_type: str) -> Any:
         """Class decorator: ``@REGISTRY.register("billing.invoice_issued.v1")``."""
@@ -61,7 +64,11 @@ class EventRegistry:
 
     def load(self, envelope: Envelope) -> dict[str, Any]:
         """Validate a received payload tolerantly; raise InvalidEvent if it does not fit."""
-        schema = self.schema_for(envelope.event_type)(unknown=EXCLUDE)
+        schema = self._tolerant.get(envelope.event_type)
+        if schema is None:
+            schema = self._tolerant[envelope.event_type] = self.schema_for(envelope.event_type)(
+                unknown=EXCLUDE
+            )
         try:
             return schema.load(envelope.payload)
         except ValidationError as error:
