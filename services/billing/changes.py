@@ -44,6 +44,7 @@ from services.billing.accounts import (
     subscription_ref,
 )
 from services.billing.catalog import get_plan, get_subscription
+from services.billing.checks import check_invoice
 from services.billing.models import CreditEntry, Invoice, InvoiceLine, Plan, Subscription
 from services.billing.payments import format_money
 
@@ -192,6 +193,14 @@ def _issue_proration(
     )
     session.add(invoice)
     session.flush()
+    # P-INVOICE: checked like every invoice before it goes out. A failure refuses the
+    # change (the caller's transaction rolls back, the number goes back unused).
+    others = session.execute(
+        select(Invoice).where(Invoice.subscription_id == subscription.id, Invoice.id != invoice.id)
+    ).scalars()
+    reasons = check_invoice(invoice, None, others)
+    if reasons:
+        raise BillingError("The proration invoice would fail its checks: " + " ".join(reasons))
     # Kept so the delivery watch can match notify's confirmation to this invoice.
     invoice.issued_event_id = announce(
         session, "billing.invoice_issued.v1", invoice_ref(invoice)

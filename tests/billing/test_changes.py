@@ -232,3 +232,19 @@ def test_today_is_the_customer_s_day_not_utc_s(database: Database) -> None:
             now=late_evening_in_sao_paulo,
         )
         assert cancellation.effective_on == MID
+
+
+def test_an_upgrade_whose_invoice_fails_its_checks_is_refused(database: Database) -> None:
+    with database.transaction() as session:
+        basic, pro = plan(session, "basic", 3000), plan(session, "pro", 6000)
+        subscription = subscription_on(session, basic)
+        subscription.customer.email = "no address on file"  # nowhere to send the invoice
+        subscription_id, pro_id = subscription.id, pro.id
+    with (
+        pytest.raises(BillingError, match="would fail its checks"),
+        database.transaction() as session,
+    ):
+        change_plan(session, subscription_id, pro_id, requested_by="b", now=NOW)
+    with database.transaction() as session:
+        assert session.get(Subscription, subscription_id).plan_id != pro_id  # type: ignore[union-attr]
+        assert session.execute(select(Invoice)).first() is None
