@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import pytest
 
 from shared.logging import configure_logging
-from shared.testing.servers import PostgresCluster, RabbitNode, wait_for_port
+from shared.testing.servers import PostgresCluster, RabbitNode, create_database, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,13 +94,7 @@ def rabbit(request: pytest.FixtureRequest) -> Iterator[Broker | Any]:
             port,
         )
         return
-    node = RabbitNode(Path(tempfile.mkdtemp(prefix="cortesia-rabbit-")))
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
-        shutil.rmtree(node.root, ignore_errors=True)
+    yield from _for_the_session(RabbitNode(Path(tempfile.mkdtemp(prefix="cortesia-rabbit-"))))
 
 
 class _ExternalBroker:
@@ -113,6 +107,16 @@ class _ExternalBroker:
         )
 
     stop_app = start_app = close_all_connections = _refuse
+
+
+def _for_the_session(server: RabbitNode | PostgresCluster) -> Iterator[Any]:
+    """Run a private server in its temporary directory, and remove both afterwards."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
 
 
 def _compose_port(request: pytest.FixtureRequest, service: str, container_port: int) -> int:
@@ -141,13 +145,7 @@ def postgres_server(request: pytest.FixtureRequest) -> Iterator[Any]:
         port = _compose_port(request, "postgres", 5432)
         yield _ExternalPostgres(f"postgresql://cortesia:cortesia@127.0.0.1:{port}/postgres")
         return
-    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="cortesia-pg-")))
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(cluster.root, ignore_errors=True)
+    yield from _for_the_session(PostgresCluster(Path(tempfile.mkdtemp(prefix="cortesia-pg-"))))
 
 
 class _ExternalPostgres:
@@ -155,16 +153,7 @@ class _ExternalPostgres:
         self.admin_url = admin_url
 
     def create_database(self, name: str) -> str:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.admin_url).set(drivername="postgresql+psycopg")
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        return url.set(database=name).render_as_string(hide_password=False).replace("+psycopg", "")
+        return create_database(self.admin_url, name)
 
 
 @pytest.fixture

@@ -150,6 +150,20 @@ class RabbitNode:
         self.process = None
 
 
+def create_database(admin_url: str, name: str) -> str:
+    """A fresh, empty database ``name`` on the server of ``admin_url``; returns its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url).set(drivername="postgresql+psycopg")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False).replace("+psycopg", "")
+
+
 def _postgres_bin() -> Path:
     versions = sorted(POSTGRES_BIN_ROOT.glob("*/bin/initdb"), reverse=True)
     if not versions:
@@ -216,17 +230,7 @@ class PostgresCluster:
         wait_for_port(self.port, 30)
 
     def create_database(self, name: str) -> str:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(
-            self.admin_url.replace("postgresql://", "postgresql+psycopg://"),
-            isolation_level="AUTOCOMMIT",
-        )
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        return self.url(name)
+        return create_database(self.admin_url, name)
 
     def stop(self) -> None:
         data = self.root / "data"
