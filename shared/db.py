@@ -48,6 +48,28 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def reserve_ids(session: Session, table: str, count: int) -> list[int]:
+    """``count`` new primary keys for ``table`` (an integer ``id`` column), for a batch
+    insert that must know its rows' ids without RETURNING them row by row.
+
+    PostgreSQL takes them from the column's sequence. SQLite continues after the
+    largest id, as SQLite itself would: the transaction holds the database's
+    write lock (``BEGIN IMMEDIATE``), so no other writer can take the same ids.
+    """
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": table, "n": count},
+        )
+        return [int(value) for value in rows.scalars()]
+    largest = session.execute(text(f'SELECT coalesce(max(id), 0) FROM "{table}"')).scalar_one()
+    return list(range(int(largest) + 1, int(largest) + 1 + count))
+
+
 class Database:
     """One service's database: an engine and a session factory, opened lazily.
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.billing.subscribers import deliveries, desk_tickets
+from services.billing.subscribers import deliveries, desk_requests, desk_tickets
 from shared.bus.subscriber import Subscriber
 from shared.config import Settings
 from shared.db import Database
@@ -14,7 +14,7 @@ from shared.web import create_service_app
 
 NAME = "billing"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SUBSCRIBERS: list[Subscriber] = [desk_tickets, deliveries]
+SUBSCRIBERS: list[Subscriber] = [desk_tickets, deliveries, desk_requests]
 
 
 def create_app(

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from services.billing.drafts import InvoiceFacts
 from services.billing.models import (
     LANGUAGES,
     Contact,
     Customer,
-    Invoice,
     Sequence,
     Subscription,
     TimelineEntry,
@@ -61,7 +61,7 @@ def customer_ref(customer: Customer) -> dict[str, Any]:
     }
 
 
-def invoice_ref(invoice: Invoice) -> dict[str, Any]:
+def invoice_ref(invoice: InvoiceFacts) -> dict[str, Any]:
     return {
         **customer_ref(invoice.customer),
         "invoice_id": invoice.id,
@@ -83,20 +83,29 @@ def subscription_ref(subscription: Subscription) -> dict[str, Any]:
 
 
 def next_in_sequence(session: Session, name: str) -> int:
-    """The next number of a gapless sequence, taken inside the caller's transaction.
+    """The next number of a gapless sequence, taken inside the caller's transaction."""
+    return reserve_in_sequence(session, name, 1)[0]
+
+
+def reserve_in_sequence(session: Session, name: str, count: int) -> range:
+    """The next ``count`` numbers of a gapless sequence, taken inside the caller's transaction.
 
     The row lock (PostgreSQL) or the write lock (SQLite) is held until commit,
-    so a rolled-back transaction gives its number back and no gap appears.
+    so a rolled-back transaction gives its numbers back and no gap appears.
+    The caller must use every number it reserved.
     """
+    if count == 0:
+        return range(0)
     row = session.execute(
         select(Sequence).where(Sequence.name == name).with_for_update()
     ).scalar_one_or_none()
     if row is None:
         row = Sequence(name=name, value=0)
         session.add(row)
-    row.value += 1
+    first = row.value + 1
+    row.value += count
     session.flush()
-    return row.value
+    return range(first, first + count)
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:

@@ -265,6 +265,11 @@ def cancel_subscription(
     subscription = get_subscription(session, subscription_id)
     if subscription.status not in CANCELLABLE_STATUSES:
         raise BillingError(f"Subscription {subscription.id} is already {subscription.status}.")
+    if at_period_end and subscription.status == "pending_cancellation":
+        raise BillingError(
+            f"Subscription {subscription.id} is already set to end on "
+            f"{subscription.current_period_end}; cancel it at once to end it sooner."
+        )
     if at_period_end and subscription.status == "suspended":
         # Waiting for the period's end would hand a suspended service back until then.
         raise BillingError(

@@ -22,7 +22,8 @@ from collections.abc import Iterable
 
 from marshmallow import ValidationError, validate
 
-from services.billing.models import Customer, Invoice, InvoiceLine, Plan
+from services.billing.drafts import InvoiceFacts, LineFacts
+from services.billing.models import Customer, Plan
 
 CREDIT_LINE = "Credit applied"
 PRORATION_PREFIX = "Proration:"
@@ -51,15 +52,15 @@ def deliverable_address(customer: Customer) -> str | None:
     return None
 
 
-def is_credit(line: InvoiceLine) -> bool:
+def is_credit(line: LineFacts) -> bool:
     return line.description == CREDIT_LINE
 
 
-def is_proration(line: InvoiceLine) -> bool:
+def is_proration(line: LineFacts) -> bool:
     return line.description.startswith(PRORATION_PREFIX)
 
 
-def check_totals(invoice: Invoice) -> list[str]:
+def check_totals(invoice: InvoiceFacts) -> list[str]:
     reasons = []
     if not invoice.lines:
         reasons.append("The invoice has no lines.")
@@ -85,7 +86,7 @@ def check_totals(invoice: Invoice) -> list[str]:
     return reasons
 
 
-def check_plan_amount(invoice: Invoice, plan: Plan | None) -> list[str]:
+def check_plan_amount(invoice: InvoiceFacts, plan: Plan | None) -> list[str]:
     """A renewal charges the plan's price; credit and proration lines are the only exceptions."""
     if invoice.kind != "renewal":
         return []
@@ -104,7 +105,7 @@ def check_plan_amount(invoice: Invoice, plan: Plan | None) -> list[str]:
     return []
 
 
-def check_currency(invoice: Invoice, customer: Customer, plan: Plan | None) -> list[str]:
+def check_currency(invoice: InvoiceFacts, customer: Customer, plan: Plan | None) -> list[str]:
     reasons = []
     if invoice.currency != customer.currency:
         reasons.append(
@@ -126,14 +127,14 @@ def check_contact(customer: Customer) -> list[str]:
     return []
 
 
-def _overlaps(first: Invoice, second: Invoice) -> bool:
+def _overlaps(first: InvoiceFacts, second: InvoiceFacts) -> bool:
     if None in (first.period_start, first.period_end, second.period_start, second.period_end):
         return first.period_start == second.period_start
     assert first.period_start and first.period_end and second.period_start and second.period_end
     return first.period_start < second.period_end and second.period_start < first.period_end
 
 
-def check_duplicates(invoice: Invoice, others: Iterable[Invoice]) -> list[str]:
+def check_duplicates(invoice: InvoiceFacts, others: Iterable[InvoiceFacts]) -> list[str]:
     """No other live invoice of the same kind for the same subscription period."""
     reasons = []
     for other in others:
@@ -159,7 +160,9 @@ def check_duplicates(invoice: Invoice, others: Iterable[Invoice]) -> list[str]:
     return reasons
 
 
-def check_invoice(invoice: Invoice, plan: Plan | None, others: Iterable[Invoice]) -> list[str]:
+def check_invoice(
+    invoice: InvoiceFacts, plan: Plan | None, others: Iterable[InvoiceFacts]
+) -> list[str]:
     """Every reason ``invoice`` must not be issued; empty when it may go out.
 
     ``plan`` is the plan the invoice renews (``None`` for invoices that do not

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from babel.dates import format_date
@@ -80,6 +81,7 @@ UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD_FONT = UNICODE_FONT.with_name("DejaVuSans-Bold.ttf")
 
 
+@lru_cache(maxsize=4096)
 def period_description(plan_name: str, start: date, end: date, language: str) -> str:
     """``Hosting Basic, 2 de dez. de 2026 a 2 de jan. de 2027``: a renewal line, as the
     customer reads it (lines are stored as written, so they are written in their language)."""

@@ -29,19 +29,23 @@ For each day, in this order:
 
 Every automatic action writes a timeline entry saying why it happened.
 Subscriptions and invoices are read in batches of ``batch_size`` per
-transaction, so a run over a hundred thousand subscriptions streams.
+transaction, so a run over a hundred thousand subscriptions streams. The
+renewals of a batch are made together: what the checks and the credit need is
+read once per batch, the invoice numbers are taken as one block, and the
+batch's events are written to the outbox in one statement before it commits.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+import uuid
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.billing.accounts import (
@@ -50,12 +54,14 @@ from services.billing.accounts import (
     NotFound,
     invoice_ref,
     next_in_sequence,
+    reserve_in_sequence,
     subscription_ref,
 )
 from services.billing.catalog import period_after
 from services.billing.changes import INVOICE_SEQUENCE
 from services.billing.checks import CREDIT_LINE, check_invoice, deliverable_address
 from services.billing.documents import period_description
+from services.billing.drafts import DraftLine, InvoiceFacts, RenewalDraft
 from services.billing.models import (
     BillingRun,
     CreditEntry,
@@ -70,9 +76,9 @@ from services.billing.models import (
 )
 from services.billing.payments import format_money
 from services.billing.policy import BillingPolicy
-from shared.bus.outbox import record_event
+from shared.bus.outbox import new_event, write_events
 from shared.business_hours import BusinessCalendar
-from shared.db import Database
+from shared.db import Database, reserve_ids
 from shared.events import Envelope
 from shared.logging import get_logger
 
@@ -115,19 +121,34 @@ class Day:
     policy: BillingPolicy
     calendar: BusinessCalendar
     report: RunReport
+    events: list[Envelope] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    """Events announced and timeline entries noted in the current transaction: ``write``
+    adds them in one statement each before it commits."""
 
     def count(self, action: str) -> None:
         self.report.counts[action] += 1
 
-    def note(self, session: Session, customer_id: int, kind: str, message: str) -> None:
-        session.add(
-            TimelineEntry(
-                customer_id=customer_id, kind=kind, message=message, automatic=True, at=self.now
-            )
+    def note(self, customer_id: int, kind: str, message: str) -> None:
+        self.notes.append(
+            {
+                "customer_id": customer_id,
+                "kind": kind,
+                "message": message,
+                "automatic": True,
+                "at": self.now,
+            }
         )
 
     def local_date(self, moment: datetime) -> date:
         return _as_utc(moment).astimezone(self.calendar.zone).date()
+
+    def write(self, session: Session) -> None:
+        if self.notes:
+            session.execute(insert(TimelineEntry), self.notes)
+            self.notes.clear()
+        write_events(session, self.events)
+        self.events.clear()
 
 
 def run_billing(
@@ -179,7 +200,6 @@ def review_held_invoice(
     if void:
         invoice.status = "void"
         day.note(
-            session,
             invoice.customer_id,
             "invoice_voided",
             f"{reviewer} voided the held {_describe(invoice)}.",
@@ -187,6 +207,7 @@ def review_held_invoice(
         return invoice
     plan = invoice.subscription.plan if invoice.subscription else None
     _check_and_issue(session, day, invoice, plan)
+    day.write(session)
     return invoice
 
 
@@ -207,25 +228,32 @@ def days_to_run(database: Database, on: date) -> list[date]:
 
 
 def _run_day(database: Database, day: Day, batch_size: int) -> None:
-    _in_batches(database, day, _ending_periods(day), batch_size, _roll_over)
+    _in_batches(database, day, _ending_periods(day), batch_size, _each(_roll_over))
     _in_batches(database, day, _renewals_due(day), batch_size, _renew)
-    _in_batches(database, day, _open_invoices(day), batch_size, _follow_up)
+    _in_batches(database, day, _open_invoices(day), batch_size, _each(_follow_up))
     if day.policy.terminate_after_days is not None:
-        _in_batches(database, day, _suspended_for_non_payment(), batch_size, _terminate)
-    _in_batches(database, day, _undelivered(day), batch_size, _alert_undelivered)
+        _in_batches(database, day, _suspended_for_non_payment(), batch_size, _each(_terminate))
+    _in_batches(database, day, _undelivered(day), batch_size, _each(_alert_undelivered))
 
 
 Row = TypeVar("Row", Subscription, Invoice)
+BatchHandler = Callable[[Session, Day, list[Row]], None]
+
+
+def _each(handle: Callable[[Session, Day, Row], None]) -> BatchHandler[Row]:
+    """A batch handler that handles the rows one by one."""
+
+    def handle_batch(session: Session, day: Day, rows: list[Row]) -> None:
+        for row in rows:
+            handle(session, day, row)
+
+    return handle_batch
 
 
 def _in_batches(
-    database: Database,
-    day: Day,
-    query: Select[Row],
-    size: int,
-    handle: Callable[[Session, Day, Row], None],
+    database: Database, day: Day, query: Select[Row], size: int, handle: BatchHandler[Row]
 ) -> None:
-    """Handle each row of ``query``, ``size`` rows per transaction, in id order.
+    """Handle the rows of ``query``, ``size`` rows per transaction, in id order.
 
     Each batch is read after the previous one committed, starting past its
     last id, so rows a batch changed are never read twice and memory holds
@@ -240,8 +268,8 @@ def _in_batches(
                     query.where(entity.id > last_id).order_by(entity.id).limit(size)
                 ).scalars()
             )
-            for row in rows:
-                handle(session, day, row)
+            handle(session, day, rows)
+            day.write(session)
         if len(rows) < size:
             return
         last_id = rows[-1].id
@@ -250,9 +278,10 @@ def _in_batches(
 # -- 1. periods -----------------------------------------------------------------------
 
 
-def _subscriptions() -> Select[Subscription]:
+def _subscriptions(*, with_contacts: bool = True) -> Select[Subscription]:
+    customers = selectinload(Subscription.customer)
     return select(Subscription).options(
-        selectinload(Subscription.customer).selectinload(Customer.contacts),
+        customers.selectinload(Customer.contacts) if with_contacts else customers,
         selectinload(Subscription.plan),
     )
 
@@ -273,7 +302,6 @@ def _roll_over(session: Session, day: Day, subscription: Subscription) -> None:
         subscription.current_period_end = period_after(subscription.current_period_end, plan.cycle)
     day.count("periods_started")
     day.note(
-        session,
         subscription.customer_id,
         "period_started",
         f"New {plan.cycle} period of {plan.name}: {subscription.current_period_start} to "
@@ -288,7 +316,6 @@ def _cancel_at_period_end(session: Session, day: Day, subscription: Subscription
     subscription.cancelled_at = _as_utc(datetime.combine(effective_on, time(0), day.calendar.zone))
     day.count("cancelled")
     day.note(
-        session,
         subscription.customer_id,
         "subscription_cancelled",
         f"Cancelled {subscription.plan.name} on {effective_on}: the end of the period, as the "
@@ -317,7 +344,8 @@ def _renewals_due(day: Day) -> Select[Subscription]:
         .exists()
     )
     horizon = day.today + timedelta(days=day.policy.renewal_lead_days)
-    return _subscriptions().where(
+    # Contacts are read only for a customer whose own email is not deliverable (rare).
+    return _subscriptions(with_contacts=False).where(
         Subscription.status.in_(RENEWABLE),
         Subscription.cancel_at_period_end.is_(False),
         Subscription.current_period_end <= horizon,
@@ -325,66 +353,145 @@ def _renewals_due(day: Day) -> Select[Subscription]:
     )
 
 
-def _renew(session: Session, day: Day, subscription: Subscription) -> None:
+def _renew(session: Session, day: Day, subscriptions: list[Subscription]) -> None:
+    """Renewal invoices for a batch of subscriptions, written a statement per table.
+
+    The invoices are drafted, credited, checked and numbered in memory, then
+    inserted for the whole batch at once and announced (see ``drafts.py``).
+    """
+    if not subscriptions:
+        return
+    credit = _credit_balances(session, {s.customer_id for s in subscriptions})
+    overlapping = _renewals_overlapping(session, [s.id for s in subscriptions])
+    drafts = [_renewal_draft(day, subscription) for subscription in subscriptions]
+    applied = [_take_credit(day, draft, credit) for draft in drafts]
+    verdicts = [
+        check_invoice(draft, draft.subscription.plan, overlapping[draft.subscription_id])
+        for draft in drafts
+    ]
+    numbers = iter(reserve_in_sequence(session, INVOICE_SEQUENCE, verdicts.count([])))
+    for draft, reasons in zip(drafts, verdicts, strict=True):
+        if reasons:
+            _mark_held(draft, reasons)
+        else:
+            _mark_issued(day, draft, next(numbers))
+    _insert_drafts(session, drafts)
+    credit_entries = [
+        _credit_entry(day, draft, amount) for draft, amount in zip(drafts, applied, strict=True)
+    ]
+    if any(credit_entries):
+        session.execute(insert(CreditEntry), [entry for entry in credit_entries if entry])
+    for draft, reasons in zip(drafts, verdicts, strict=True):
+        if reasons:
+            _announce_held(session, day, draft, reasons)
+        else:
+            _announce_issued(session, day, draft)
+
+
+def _renewal_draft(day: Day, subscription: Subscription) -> RenewalDraft:
     plan = subscription.plan
     start = subscription.current_period_end
     end = period_after(start, plan.cycle)
-    line = InvoiceLine(
-        description=period_description(plan.name, start, end, subscription.customer.language),
-        quantity=1,
-        unit_minor=plan.price_minor,
-        amount_minor=plan.price_minor,
-    )
-    invoice = Invoice(
-        kind="renewal",
+    description = period_description(plan.name, start, end, subscription.customer.language)
+    return RenewalDraft(
         customer=subscription.customer,
         subscription=subscription,
         period_start=start,
         period_end=end,
+        due_date=start,
         currency=plan.currency,
         total_minor=plan.price_minor,
-        paid_minor=0,
-        status="held",
-        due_date=start,
         created_at=day.now,
-        lines=[line],
+        lines=[DraftLine(description, 1, plan.price_minor, plan.price_minor)],
     )
-    session.add(invoice)
-    session.flush()
-    _apply_credit(session, day, invoice)
-    _check_and_issue(session, day, invoice, plan)
 
 
-def _apply_credit(session: Session, day: Day, invoice: Invoice) -> None:
-    """Put the customer's credit (in the invoice's currency) towards the invoice."""
-    available = session.execute(
-        select(func.coalesce(func.sum(CreditEntry.amount_minor), 0)).where(
-            CreditEntry.customer_id == invoice.customer_id,
-            CreditEntry.currency == invoice.currency,
+def _insert_drafts(session: Session, drafts: list[RenewalDraft]) -> None:
+    """Insert drafted invoices and their lines; each draft gets its id.
+
+    The ids are reserved first, so both inserts are plain multi-row inserts
+    without RETURNING, which the drivers send fastest.
+    """
+    for draft, invoice_id in zip(
+        drafts, reserve_ids(session, Invoice.__tablename__, len(drafts)), strict=True
+    ):
+        draft.id = invoice_id
+    session.execute(insert(Invoice), [draft.row() for draft in drafts])
+    session.execute(insert(InvoiceLine), [row for draft in drafts for row in draft.line_rows()])
+
+
+def _credit_balances(session: Session, customer_ids: set[int]) -> dict[tuple[int, str], int]:
+    """Each of these customers' credit, by (customer, currency); only the non-zero ones."""
+    rows = session.execute(
+        select(CreditEntry.customer_id, CreditEntry.currency, func.sum(CreditEntry.amount_minor))
+        .where(CreditEntry.customer_id.in_(customer_ids))
+        .group_by(CreditEntry.customer_id, CreditEntry.currency)
+    )
+    return {(customer, currency): int(total) for customer, currency, total in rows if total}
+
+
+def _renewals_overlapping(
+    session: Session, subscription_ids: list[int]
+) -> defaultdict[int, list[Invoice]]:
+    """The subscriptions' live renewal invoices that end after their current period does.
+
+    The next period starts where the current one ends, so these are the only
+    invoices its renewal can overlap: what the duplicate check compares it with.
+    """
+    found: defaultdict[int, list[Invoice]] = defaultdict(list)
+    invoices = session.execute(
+        select(Invoice)
+        .join(Subscription, Invoice.subscription_id == Subscription.id)
+        .where(
+            Subscription.id.in_(subscription_ids),
+            Invoice.kind == "renewal",
+            Invoice.status != "void",
+            or_(
+                Invoice.period_end.is_(None),
+                Invoice.period_end > Subscription.current_period_end,
+            ),
         )
-    ).scalar_one()
-    applied = min(int(available), invoice.total_minor)
+    ).scalars()
+    for invoice in invoices:
+        assert invoice.subscription_id is not None
+        found[invoice.subscription_id].append(invoice)
+    return found
+
+
+def _take_credit(day: Day, draft: RenewalDraft, credit: dict[tuple[int, str], int]) -> int:
+    """Put the customer's credit (in the invoice's currency) towards the draft; the amount.
+
+    ``credit`` is the batch's view of the balances, lowered as it is taken, so
+    a customer with two renewals in one batch does not spend the same credit twice.
+    """
+    key = (draft.customer_id, draft.currency)
+    applied = min(credit.get(key, 0), draft.total_minor)
     if applied <= 0:
-        return
-    invoice.lines.append(
-        InvoiceLine(description=CREDIT_LINE, quantity=1, unit_minor=-applied, amount_minor=-applied)
-    )
-    invoice.total_minor -= applied
-    session.add(
-        CreditEntry(
-            customer_id=invoice.customer_id,
-            amount_minor=-applied,
-            currency=invoice.currency,
-            reason=f"Applied to the invoice for {invoice.period_start} to {invoice.period_end}",
-            invoice_id=invoice.id,
-            created_at=day.now,
-        )
-    )
-    session.flush()
+        return 0
+    credit[key] -= applied
+    draft.lines.append(DraftLine(CREDIT_LINE, 1, -applied, -applied))
+    draft.total_minor -= applied
     day.count("credit_applied")
+    return applied
+
+
+def _credit_entry(day: Day, draft: RenewalDraft, applied: int) -> dict[str, Any] | None:
+    """The credit ledger's entry for credit a written draft took; None if it took none."""
+    if not applied:
+        return None
+    return {
+        "customer_id": draft.customer_id,
+        "amount_minor": -applied,
+        "currency": draft.currency,
+        "reason": f"Applied to the invoice for {draft.period_start} to {draft.period_end}",
+        "invoice_id": draft.id,
+        "payment_id": None,
+        "created_at": day.now,
+    }
 
 
 def _check_and_issue(session: Session, day: Day, invoice: Invoice, plan: Plan | None) -> None:
+    """Check one invoice already in the session, then hold or issue it."""
     others: Iterable[Invoice] = ()
     if invoice.subscription_id is not None:
         others = session.execute(
@@ -394,17 +501,23 @@ def _check_and_issue(session: Session, day: Day, invoice: Invoice, plan: Plan | 
         ).scalars()
     reasons = check_invoice(invoice, plan, others)
     if reasons:
-        _hold(session, day, invoice, reasons)
+        _mark_held(invoice, reasons)
+        _announce_held(session, day, invoice, reasons)
     else:
-        _issue(session, day, invoice)
+        _mark_issued(day, invoice, next_in_sequence(session, INVOICE_SEQUENCE))
+        _announce_issued(session, day, invoice)
 
 
-def _hold(session: Session, day: Day, invoice: Invoice, reasons: list[str]) -> None:
+def _mark_held(invoice: Invoice | RenewalDraft, reasons: list[str]) -> None:
     invoice.status = "held"
     invoice.hold_reasons = json.dumps(reasons)
+
+
+def _announce_held(
+    session: Session, day: Day, invoice: Invoice | RenewalDraft, reasons: list[str]
+) -> None:
     day.count("invoices_held")
     day.note(
-        session,
         invoice.customer_id,
         "invoice_held",
         f"Held for review, not sent: {_describe(invoice)} failed its checks. " + " ".join(reasons),
@@ -413,29 +526,40 @@ def _hold(session: Session, day: Day, invoice: Invoice, reasons: list[str]) -> N
     _announce(session, day, invoice.customer, "billing.invoice_held.v1", payload)
 
 
-def _issue(session: Session, day: Day, invoice: Invoice) -> None:
-    invoice.number = next_in_sequence(session, INVOICE_SEQUENCE)
-    invoice.status = "issued"
+def _mark_issued(day: Day, invoice: Invoice | RenewalDraft, number: int) -> None:
+    """Make ``invoice`` number ``number``, taken from the gapless sequence in this transaction.
+
+    Credit may cover it all: then nothing is owed, and it is paid as it is
+    issued, so nothing will be reminded or suspended.
+    """
+    invoice.number = number
+    invoice.status = "paid" if invoice.total_minor == 0 else "issued"
     invoice.hold_reasons = None
     invoice.issued_at = day.now
-    envelope = _announce(
-        session, day, invoice.customer, "billing.invoice_issued.v1", invoice_ref(invoice)
+    invoice.issued_event_id = str(uuid.uuid4())
+    if invoice.total_minor == 0:
+        invoice.paid_at = day.now
+
+
+def _announce_issued(session: Session, day: Day, invoice: Invoice | RenewalDraft) -> None:
+    """The events and timeline entries of an issued invoice (which has its id by now)."""
+    _announce(
+        session,
+        day,
+        invoice.customer,
+        "billing.invoice_issued.v1",
+        invoice_ref(invoice),
+        event_id=invoice.issued_event_id,
     )
-    invoice.issued_event_id = envelope.event_id
     day.count("invoices_issued")
     day.note(
-        session,
         invoice.customer_id,
         "invoice_issued",
         f"Issued invoice #{invoice.number}: {_describe(invoice)}, "
         f"{format_money(invoice.total_minor, invoice.currency)}, due {invoice.due_date}.",
     )
-    if invoice.total_minor == 0:
-        # Credit covered it all: nothing is owed, so nothing may be reminded or suspended.
-        invoice.status = "paid"
-        invoice.paid_at = day.now
+    if invoice.status == "paid":
         day.note(
-            session,
             invoice.customer_id,
             "invoice_paid",
             f"Invoice #{invoice.number} is paid in full by the customer's credit.",
@@ -447,15 +571,47 @@ def _issue(session: Session, day: Day, invoice: Invoice) -> None:
 
 
 def _open_invoices(day: Day) -> Select[Invoice]:
+    """Issued invoices that may need a notice, a fee, a warning or a suspension today.
+
+    An invoice issued today gets no reminder (it just went out), so it is read
+    only when its due date is already near enough for another step to act: a
+    renewal day's fresh invoices are not read again.
+    """
     horizon = day.today + timedelta(days=max(day.policy.reminder_days, default=0))
+    start_of_today = datetime.combine(day.today, time(0), day.calendar.zone)
     return (
         select(Invoice)
         .options(
             selectinload(Invoice.customer).selectinload(Customer.contacts),
             selectinload(Invoice.subscription).selectinload(Subscription.plan),
         )
-        .where(Invoice.status == "issued", Invoice.due_date <= horizon)
+        .where(
+            Invoice.status == "issued",
+            Invoice.due_date <= horizon,
+            or_(
+                Invoice.issued_at.is_(None),
+                Invoice.issued_at < start_of_today,
+                Invoice.due_date <= _latest_due_date_acted_on(day),
+            ),
+        )
     )
+
+
+def _latest_due_date_acted_on(day: Day) -> date:
+    """The latest due date for which an overdue notice, a late fee, a suspension warning or
+    a suspension can fall today (reminders aside)."""
+    policy, calendar = day.policy, day.calendar
+    candidates = []
+    if policy.overdue_notice_days:
+        candidates.append(day.today - timedelta(days=min(policy.overdue_notice_days)))
+    if policy.late_fee_enabled:
+        candidates.append(day.today - timedelta(days=policy.late_fee_after_days))
+    # The warning day moves forward with the due date: walk down to the last one due by today.
+    due = day.today + timedelta(days=7 * (policy.warning_business_days + 1))
+    while warning_day(suspension_day(due, policy, calendar), policy, calendar) > day.today:
+        due -= timedelta(days=1)
+    candidates.append(due)
+    return max(candidates)
 
 
 def _follow_up(session: Session, day: Day, invoice: Invoice) -> None:
@@ -478,7 +634,6 @@ def _remind(session: Session, day: Day, invoice: Invoice) -> None:
         return
     day.count("reminders")
     day.note(
-        session,
         invoice.customer_id,
         "reminder_due",
         f"Reminder sent: invoice #{invoice.number} is due on {invoice.due_date}, "
@@ -501,7 +656,6 @@ def _notify_overdue(session: Session, day: Day, invoice: Invoice) -> None:
         return
     day.count("overdue_notices")
     day.note(
-        session,
         invoice.customer_id,
         "invoice_overdue",
         f"Overdue notice sent: invoice #{invoice.number} was due on {invoice.due_date}, "
@@ -550,7 +704,6 @@ def _charge_late_fee(session: Session, day: Day, invoice: Invoice) -> None:
     session.flush()
     day.count("late_fees")
     day.note(
-        session,
         invoice.customer_id,
         "late_fee",
         f"Late fee of {format_money(fee, invoice.currency)} charged: invoice #{invoice.number} is "
@@ -624,7 +777,6 @@ def _warned_before_today(
     announced = max(suspend_on, day.calendar.next_business_day(day.today))
     day.count("warnings")
     day.note(
-        session,
         invoice.customer_id,
         "suspension_warning",
         f"Suspension warning sent: invoice #{invoice.number} is unpaid since {invoice.due_date}; "
@@ -644,7 +796,6 @@ def _hold_for_ticket(session: Session, day: Day, invoice: Invoice, suspend_on: d
     day.count("suspensions_held_by_ticket")
     if _first_time(session, day, invoice, f"ticket_hold_{suspend_on}"):
         day.note(
-            session,
             invoice.customer_id,
             "suspension_held",
             f"Suspension on hold: invoice #{invoice.number} is overdue (due {invoice.due_date}), "
@@ -664,7 +815,6 @@ def _suspend(session: Session, day: Day, invoice: Invoice, subscription: Subscri
     subscription.suspended_at = day.now
     day.count("suspended")
     day.note(
-        session,
         invoice.customer_id,
         "account_suspended",
         f"Suspended {subscription.plan.name}: invoice #{invoice.number} is {days_overdue} days "
@@ -701,7 +851,6 @@ def _terminate(session: Session, day: Day, subscription: Subscription) -> None:
     subscription.status = "terminated"
     day.count("terminated")
     day.note(
-        session,
         subscription.customer_id,
         "account_terminated",
         f"Terminated {subscription.plan.name}: suspended for non-payment since {since}, "
@@ -746,7 +895,6 @@ def _alert_undelivered(session: Session, day: Day, invoice: Invoice) -> None:
     hours = day.policy.delivery_alert_hours
     day.count("delivery_alerts")
     day.note(
-        session,
         invoice.customer_id,
         "invoice_undelivered",
         f"Staff alert: invoice #{invoice.number} was issued on {day.local_date(invoice.issued_at)} "
@@ -781,7 +929,13 @@ def _notice_sent_on(session: Session, invoice_id: int, kind: str) -> date | None
 
 
 def _announce(
-    session: Session, day: Day, customer: Customer, event_type: str, payload: dict[str, Any]
+    session: Session,
+    day: Day,
+    customer: Customer,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    event_id: str | None = None,
 ) -> Envelope:
     """Record an event addressed to where the customer's invoices go.
 
@@ -792,15 +946,16 @@ def _announce(
     address = deliverable_address(customer)
     if address is None:
         day.note(
-            session,
             customer.id,
             "no_address",
             f"{event_type} was announced without an address: the customer has no valid email.",
         )
-    return record_event(session, PRODUCER, event_type, {**payload, "email": address})
+    envelope = new_event(PRODUCER, event_type, {**payload, "email": address}, event_id=event_id)
+    day.events.append(envelope)
+    return envelope
 
 
-def _describe(invoice: Invoice) -> str:
+def _describe(invoice: InvoiceFacts) -> str:
     if invoice.kind == "renewal" and invoice.subscription is not None:
         return (
             f"the renewal of {invoice.subscription.plan.name} for {invoice.period_start} to "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,28 @@ def record_event(
     correlation id defaults to the current request's or event's, and inside an
     event handler the handled event becomes the causation id.
     """
+    envelope = new_event(
+        producer, event_type, payload, correlation_id=correlation_id, causation_id=causation_id
+    )
+    write_events(session, [envelope])
+    return envelope
+
+
+def new_event(
+    producer: str,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    event_id: str | None = None,
+) -> Envelope:
+    """The envelope ``record_event`` would write, validated, for ``write_events`` to write later.
+
+    A batch job builds its events one by one as it goes and writes them in one
+    statement before its transaction commits. ``event_id`` is for a row that must
+    cite its event before the event can be built.
+    """
     if producer != event_type.split(".", 1)[0]:
         raise ValueError(f"{producer} may not publish {event_type}")
     envelope = Envelope(
@@ -42,15 +64,25 @@ def record_event(
         correlation_id=correlation_id or current_correlation_id() or new_correlation_id(),
         causation_id=causation_id or current_event_id(),
     )
+    return envelope if event_id is None else replace(envelope, event_id=event_id)
+
+
+def write_events(session: Session, envelopes: Sequence[Envelope]) -> None:
+    """Add ``envelopes`` to the outbox, in order, inside the caller's transaction."""
+    if not envelopes:
+        return
     session.execute(
-        insert(outbox).values(
-            event_id=envelope.event_id,
-            event_type=event_type,
-            body=envelope.to_json().decode(),
-            created_at=envelope.occurred_at,
-        )
+        insert(outbox),
+        [
+            {
+                "event_id": envelope.event_id,
+                "event_type": envelope.event_type,
+                "body": envelope.to_json().decode(),
+                "created_at": envelope.occurred_at,
+            }
+            for envelope in envelopes
+        ],
     )
-    return envelope
 
 
 @dataclass(frozen=True)
@@ -101,10 +133,12 @@ class OutboxPruner:
         self.database = database
         self.keep = keep
         self.every_seconds = 3600.0
-        self._last = 0.0
+        self._last: float | None = None
+        """When it last pruned (``time.monotonic()``), None before the first time: the
+        monotonic clock may start near zero when the machine has just booted."""
 
     def maybe_prune(self) -> None:
-        if time.monotonic() - self._last < self.every_seconds:
+        if self._last is not None and time.monotonic() - self._last < self.every_seconds:
             return
         self._last = time.monotonic()
         with self.database.transaction() as session:

@@ -178,6 +178,48 @@ class BillingTicketClosedV1(BillingTicketOpenedV1):
     pass
 
 
+class _DeskRequest(Schema):
+    """A request the desk makes of billing on a customer's behalf. Billing answers with
+    its own events, whose causation id is the request's event id."""
+
+    customer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    subscription_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    ticket_id = fields.Integer(allow_none=True, load_default=None)
+    requested_by = fields.Email(required=True)
+    """The staff member's email."""
+    requested_by_role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+
+
+@REGISTRY.register("tickets.reactivation_requested.v1")
+class ReactivationRequestedV1(_DeskRequest):
+    """P-ONE-GRACE: reactivate a suspended account until the customer's chosen date."""
+
+    pay_by = fields.Date(required=True)
+    owner_override = fields.Boolean(load_default=False)
+    note = fields.String(allow_none=True, load_default=None)
+
+
+@REGISTRY.register("tickets.cancellation_requested.v1")
+class CancellationRequestedV1(_DeskRequest):
+    """P-EASE: the customer still wants to cancel after the reason was asked and one offer
+    made; billing ends the subscription (at the end of the period unless asked otherwise)."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    offer_made = fields.String(allow_none=True, load_default=None)
+    at_period_end = fields.Boolean(load_default=True)
+
+
+@REGISTRY.register("billing.request_declined.v1")
+class RequestDeclinedV1(Schema):
+    """A desk request billing could not carry out as asked, and why (nothing was changed)."""
+
+    request_type = fields.String(required=True)
+    customer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    subscription_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    ticket_id = fields.Integer(allow_none=True, load_default=None)
+    reason = fields.String(required=True)
+
+
 @REGISTRY.register("notify.notification_sent.v1")
 class NotificationSentV1(Schema):
     notification_id = fields.Integer(required=True)

@@ -18,8 +18,9 @@ from shared.events.envelope import Envelope, InvalidEvent, parse_event_type
 class EventRegistry:
     def __init__(self) -> None:
         self._schemas: dict[str, type[Schema]] = {}
-        # Consumers' schema instances, built once per type: every message is loaded
-        # through one, and building it costs more than the load itself.
+        # Schema instances, built once per type and use (producers' strict ones,
+        # consumers' tolerant ones): building one costs more than a dump or a load.
+        self._strict: dict[str, Schema] = {}
         self._tolerant: dict[str, Schema] = {}
 
     def register(self, event_type: str) -> Any:
@@ -49,7 +50,9 @@ class EventRegistry:
     def dump(self, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Turn a producer's payload (Python values: dates, ints...) into its JSON form,
         refusing unknown fields and anything the consumers' schema would reject."""
-        schema = self.schema_for(event_type)(unknown=RAISE)
+        schema = self._strict.get(event_type)
+        if schema is None:
+            schema = self._strict[event_type] = self.schema_for(event_type)(unknown=RAISE)
         unknown = sorted(set(payload) - set(schema.fields))
         if unknown:
             raise InvalidEvent(f"{event_type} payload has unknown fields: {unknown}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +13,8 @@ from services.billing.checks import (
     deliverable_address,
     is_email,
 )
-from services.billing.models import Contact, Customer, Invoice, InvoiceLine, Plan
+from services.billing.drafts import DraftLine, RenewalDraft
+from services.billing.models import Contact, Customer, Invoice, InvoiceLine, Plan, Subscription
 
 START, END = date(2026, 4, 16), date(2026, 5, 16)
 
@@ -174,3 +175,24 @@ def test_an_overlapping_renewal_is_a_duplicate_too() -> None:
 def test_what_is_not_a_duplicate(other: dict[str, Any]) -> None:
     """Void invoices, other kinds, other subscriptions, the next period, the invoice itself."""
     assert check_invoice(invoice(line(5000)), plan(), [invoice(line(5000), **other)]) == []
+
+
+def test_a_renewal_draft_fills_every_column_of_its_invoice_row() -> None:
+    subscription = Subscription(id=3, customer_id=1, plan_id=1)
+    draft = RenewalDraft(
+        customer=customer(),
+        subscription=subscription,
+        period_start=START,
+        period_end=END,
+        due_date=START,
+        currency="BRL",
+        total_minor=5000,
+        created_at=datetime(2026, 4, 2, 14, tzinfo=UTC),
+        lines=[DraftLine("Basic hosting", 1, 5000, 5000)],
+    )
+    draft.id = 10
+    assert set(draft.row()) == set(Invoice.__table__.columns.keys())
+    assert [set(row) for row in draft.line_rows()] == [
+        set(InvoiceLine.__table__.columns.keys()) - {"id"}
+    ]
+    assert check_invoice(draft, plan(), []) == []

@@ -14,7 +14,7 @@ from shared.bus.outbox import OutboxPruner, claim_pending, record_event
 from shared.bus.subscriber import Outcome, ReceivedEvent, Subscriber, process_message, retry_delay
 from shared.bus.tables import outbox
 from shared.events import REGISTRY, Envelope, InvalidEvent
-from shared.events.envelope import decode_envelope
+from shared.events.envelope import EnvelopeSchema, decode_envelope
 from shared.logging import correlation_scope
 from tests.support.probe import EVENT, sqlite_database
 
@@ -52,6 +52,12 @@ def test_envelopes_round_trip_and_bad_ones_are_named() -> None:
         decode_envelope(json.dumps(wrong_producer).encode())
     with pytest.raises(InvalidEvent, match="envelope invalid"):
         decode_envelope(json.dumps({"event_type": STAFF_ADDED}).encode())
+
+
+def test_the_wire_form_is_what_the_envelope_schema_dumps() -> None:
+    envelope = Envelope(STAFF_ADDED, "tickets", OWNER, causation_id="cause-1")
+    schema_form = json.dumps(EnvelopeSchema().dump(envelope), separators=(",", ":"))
+    assert envelope.to_json().decode() == schema_form
 
 
 def test_a_service_may_only_publish_its_own_events(tmp_path: Path) -> None:
