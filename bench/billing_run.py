@@ -166,12 +166,9 @@ def seed(url: str, subscriptions: int) -> None:
                 )
             connection.execute(insert(Subscription), rows)
     if database.is_postgres:
-        with database.engine.connect() as connection:
-            connection.execute(text("COMMIT"))
-            for table in ("customers", "contacts", "subscriptions", "plans"):
-                connection.execute(text(f"ANALYZE {table}"))
-        # Explicit ids were inserted: move the sequences past them.
-        with database.engine.begin() as connection:
+        autocommit = database.engine.execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit.connect() as connection:
+            # Explicit ids were inserted: move the sequences past them.
             for table in ("customers", "contacts", "subscriptions"):
                 connection.execute(
                     text(
@@ -179,6 +176,8 @@ def seed(url: str, subscriptions: int) -> None:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
+            # A live database has its planner statistics; a freshly loaded one needs them.
+            connection.execute(text("ANALYZE"))
     database.dispose()
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Table, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,6 +68,36 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
         return [int(value) for value in rows.scalars()]
     largest = session.execute(text(f'SELECT coalesce(max(id), 0) FROM "{table}"')).scalar_one()
     return list(range(int(largest) + 1, int(largest) + 1 + count))
+
+
+COPY_FROM_ROWS = 10
+"""From this many rows on, ``insert_rows`` sends them to PostgreSQL with COPY."""
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows of ``table`` (each with the same keys) inside the session's transaction.
+
+    PostgreSQL gets them through COPY, which is several times cheaper per row
+    than one INSERT per row; SQLite, which has no COPY, as one executemany.
+    Column defaults are not applied: give every column the rows need.
+    """
+    if not rows:
+        return
+    bind = session.connection()
+    if bind.dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
+        session.execute(insert(table), list(rows))
+        return
+    session.flush()  # rows the ORM still holds go first, as they would with an INSERT
+    columns = list(rows[0])
+    names = ", ".join(f'"{column}"' for column in columns)
+    driver = bind.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
 
 
 class Database:

@@ -19,6 +19,7 @@ What an invoice's lines may hold:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from marshmallow import ValidationError, validate
 
@@ -31,6 +32,7 @@ PRORATION_PREFIX = "Proration:"
 _email = validate.Email()
 
 
+@lru_cache(maxsize=4096)
 def is_email(address: str | None) -> bool:
     """The same test the events' schemas apply, so a passing address can be announced."""
     if not address:

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import Select, Table, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.billing.accounts import (
@@ -63,6 +63,7 @@ from services.billing.checks import CREDIT_LINE, check_invoice, deliverable_addr
 from services.billing.documents import period_description
 from services.billing.drafts import DraftLine, InvoiceFacts, RenewalDraft
 from services.billing.models import (
+    Base,
     BillingRun,
     CreditEntry,
     Customer,
@@ -78,7 +79,7 @@ from services.billing.payments import format_money
 from services.billing.policy import BillingPolicy
 from shared.bus.outbox import new_event, write_events
 from shared.business_hours import BusinessCalendar
-from shared.db import Database, reserve_ids
+from shared.db import Database, insert_rows, reserve_ids
 from shared.events import Envelope
 from shared.logging import get_logger
 
@@ -144,9 +145,8 @@ class Day:
         return _as_utc(moment).astimezone(self.calendar.zone).date()
 
     def write(self, session: Session) -> None:
-        if self.notes:
-            session.execute(insert(TimelineEntry), self.notes)
-            self.notes.clear()
+        insert_rows(session, _table(TimelineEntry), self.notes)
+        self.notes.clear()
         write_events(session, self.events)
         self.events.clear()
 
@@ -362,7 +362,7 @@ def _renew(session: Session, day: Day, subscriptions: list[Subscription]) -> Non
     if not subscriptions:
         return
     credit = _credit_balances(session, {s.customer_id for s in subscriptions})
-    overlapping = _renewals_overlapping(session, [s.id for s in subscriptions])
+    overlapping = _renewals_overlapping(session, subscriptions)
     drafts = [_renewal_draft(day, subscription) for subscription in subscriptions]
     applied = [_take_credit(day, draft, credit) for draft in drafts]
     verdicts = [
@@ -379,8 +379,7 @@ def _renew(session: Session, day: Day, subscriptions: list[Subscription]) -> Non
     credit_entries = [
         _credit_entry(day, draft, amount) for draft, amount in zip(drafts, applied, strict=True)
     ]
-    if any(credit_entries):
-        session.execute(insert(CreditEntry), [entry for entry in credit_entries if entry])
+    insert_rows(session, _table(CreditEntry), [entry for entry in credit_entries if entry])
     for draft, reasons in zip(drafts, verdicts, strict=True):
         if reasons:
             _announce_held(session, day, draft, reasons)
@@ -416,8 +415,9 @@ def _insert_drafts(session: Session, drafts: list[RenewalDraft]) -> None:
         drafts, reserve_ids(session, Invoice.__tablename__, len(drafts)), strict=True
     ):
         draft.id = invoice_id
-    session.execute(insert(Invoice), [draft.row() for draft in drafts])
-    session.execute(insert(InvoiceLine), [row for draft in drafts for row in draft.line_rows()])
+    insert_rows(session, _table(Invoice), [draft.row() for draft in drafts])
+    lines = [row for draft in drafts for row in draft.line_rows()]
+    insert_rows(session, _table(InvoiceLine), lines)
 
 
 def _credit_balances(session: Session, customer_ids: set[int]) -> dict[tuple[int, str], int]:
@@ -431,30 +431,33 @@ def _credit_balances(session: Session, customer_ids: set[int]) -> dict[tuple[int
 
 
 def _renewals_overlapping(
-    session: Session, subscription_ids: list[int]
+    session: Session, subscriptions: list[Subscription]
 ) -> defaultdict[int, list[Invoice]]:
     """The subscriptions' live renewal invoices that end after their current period does.
 
     The next period starts where the current one ends, so these are the only
     invoices its renewal can overlap: what the duplicate check compares it with.
+    (The query filters by the subscription id alone, with the batch's earliest
+    period end as a bound, so it is answered from the invoices' unique index.)
     """
+    current_end = {s.id: s.current_period_end for s in subscriptions}
     found: defaultdict[int, list[Invoice]] = defaultdict(list)
     invoices = session.execute(
-        select(Invoice)
-        .join(Subscription, Invoice.subscription_id == Subscription.id)
-        .where(
-            Subscription.id.in_(subscription_ids),
+        select(Invoice).where(
+            Invoice.subscription_id.in_(current_end),
             Invoice.kind == "renewal",
             Invoice.status != "void",
             or_(
                 Invoice.period_end.is_(None),
-                Invoice.period_end > Subscription.current_period_end,
+                Invoice.period_end > min(current_end.values()),
             ),
         )
     ).scalars()
     for invoice in invoices:
         assert invoice.subscription_id is not None
-        found[invoice.subscription_id].append(invoice)
+        end = invoice.period_end
+        if end is None or end > current_end[invoice.subscription_id]:
+            found[invoice.subscription_id].append(invoice)
     return found
 
 
@@ -962,6 +965,10 @@ def _describe(invoice: InvoiceFacts) -> str:
             f"{invoice.period_end}"
         )
     return invoice.lines[0].description if invoice.lines else f"the {invoice.kind} invoice"
+
+
+def _table(model: type[Base]) -> Table:
+    return model.metadata.tables[model.__tablename__]
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from shared.bus.tables import outbox
-from shared.db import Database
+from shared.db import Database, insert_rows
 from shared.events import REGISTRY, Envelope
 from shared.logging import current_correlation_id, current_event_id, new_correlation_id
 
@@ -69,10 +69,9 @@ def new_event(
 
 def write_events(session: Session, envelopes: Sequence[Envelope]) -> None:
     """Add ``envelopes`` to the outbox, in order, inside the caller's transaction."""
-    if not envelopes:
-        return
-    session.execute(
-        insert(outbox),
+    insert_rows(
+        session,
+        outbox,
         [
             {
                 "event_id": envelope.event_id,

@@ -1,8 +1,9 @@
 """Billing's events on a real RabbitMQ with PostgreSQL: what it announces, and what it hears.
 
 The billing run issues an invoice on PostgreSQL; billing's relay puts the event
-on the wire (seen by an independent pika client); notify's delivery report and
-the desk's billing ticket come back over the broker to billing's consumers.
+on the wire (seen by an independent pika client); notify's delivery report, the
+desk's billing ticket and its cancellation request come back over the broker to
+billing's consumers, and billing's answer to the request crosses the wire too.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import pika
 import pytest
 from sqlalchemy import select
 
-from services.billing.models import Invoice, OpenBillingTicket
-from services.billing.subscribers import deliveries, desk_tickets
+from services.billing.models import Invoice, OpenBillingTicket, Subscription
+from services.billing.subscribers import deliveries, desk_requests, desk_tickets
 from shared.bus.consumer import SubscriberConsumer
 from shared.bus.outbox import record_event
 from shared.bus.relay import OutboxRelay
@@ -56,8 +57,9 @@ def test_billing_events_cross_the_broker_both_ways(
     channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
     queue = channel.queue_declare("", exclusive=True).method.queue
     channel.queue_bind(queue, EVENTS_EXCHANGE, routing_key="billing.invoice_issued.v1")
+    channel.queue_bind(queue, EVENTS_EXCHANGE, routing_key="billing.subscription_cancelled.v1")
 
-    for subscriber in (deliveries, desk_tickets):
+    for subscriber in (deliveries, desk_tickets, desk_requests):
         consumer = SubscriberConsumer(billing, subscriber, rabbit.url, heartbeat_seconds=10)
         start(components, consumer)
         consumer.ready.wait(30)
@@ -72,22 +74,23 @@ def test_billing_events_cross_the_broker_both_ways(
         customer_id = invoice.customer_id
     assert issued_event_id is not None and subscription_id
 
-    body = None
-    for _ in range(100):
-        method, properties, body = channel.basic_get(queue, auto_ack=True)
-        if method is not None:
-            break
-        observer.sleep(0.1)
-    assert body is not None, "the issued invoice's event reached the broker"
+    def next_on_the_wire() -> tuple[Any, bytes]:
+        for _ in range(300):
+            method, properties, body = channel.basic_get(queue, auto_ack=True)
+            if method is not None:
+                return properties, body
+            observer.sleep(0.1)
+        raise AssertionError("no event reached the observer's queue within 30 s")
+
+    properties, body = next_on_the_wire()
     envelope = json.loads(body)
     assert envelope["event_id"] == issued_event_id
     assert envelope["payload"]["invoice_id"] == invoice_id
     assert envelope["payload"]["email"] == "lucia@example.com"
     assert envelope["payload"]["due_date"] == "2026-04-16"
     assert properties.delivery_mode == 2 and properties.content_type == "application/json"
-    observer.close()
 
-    # Notify reports the delivery, and the desk opens a billing ticket.
+    # Notify reports the delivery; the desk opens a billing ticket and asks for a cancellation.
     with others.transaction() as session:
         record_event(
             session,
@@ -108,6 +111,20 @@ def test_billing_events_cross_the_broker_both_ways(
             "tickets.billing_ticket_opened.v1",
             {"ticket_id": 77, "customer_id": customer_id},
         )
+        request = record_event(
+            session,
+            "tickets",
+            "tickets.cancellation_requested.v1",
+            {
+                "customer_id": customer_id,
+                "subscription_id": subscription_id,
+                "ticket_id": 77,
+                "requested_by": "bia@example.com",
+                "requested_by_role": "agent",
+                "reason": "Closing the shop",
+                "offer_made": "A smaller plan",
+            },
+        )
 
     def delivered() -> bool:
         with billing.transaction() as session:
@@ -117,7 +134,19 @@ def test_billing_events_cross_the_broker_both_ways(
         with billing.transaction() as session:
             return session.get(OpenBillingTicket, 77) is not None
 
+    def cancelling() -> bool:
+        with billing.transaction() as session:
+            subscription = session.get(Subscription, subscription_id)
+            return subscription is not None and subscription.status == "pending_cancellation"
+
     wait_until(delivered, 30, "billing to learn the invoice was delivered")
     wait_until(ticket_known, 30, "billing to learn of the open billing ticket")
+    wait_until(cancelling, 30, "billing to carry out the desk's cancellation request")
+    _, body = next_on_the_wire()
+    answer = json.loads(body)
+    assert answer["event_type"] == "billing.subscription_cancelled.v1"
+    assert answer["causation_id"] == request.event_id
+    assert answer["payload"]["reason"] == "Closing the shop"
+    observer.close()
     billing.dispose()
     others.dispose()
