@@ -46,7 +46,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, Table, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.billing.accounts import (
     PRODUCER,
@@ -279,10 +279,11 @@ def _in_batches(
 
 
 def _subscriptions(*, with_contacts: bool = True) -> Select[Subscription]:
-    customers = selectinload(Subscription.customer)
+    # Each subscription has one customer and one plan: joined into the batch's own query.
+    customers = joinedload(Subscription.customer, innerjoin=True)
     return select(Subscription).options(
         customers.selectinload(Customer.contacts) if with_contacts else customers,
-        selectinload(Subscription.plan),
+        joinedload(Subscription.plan, innerjoin=True),
     )
 
 
