@@ -304,3 +304,63 @@ def billing_run(run_date: Any, data_dir: Path | None) -> None:
         click.echo(f"billing: {day} is before the last completed run; nothing to do")
         return
     click.echo(f"billing: {report.summary()}")
+
+
+# -- training --------------------------------------------------------------------
+
+
+@main.group("training")
+def training_group() -> None:
+    """The training service: the reply checker and the playbooks."""
+
+
+@training_group.command("evaluate-checker")
+@click.option(
+    "--replies",
+    "replies_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("tests/data/replies"),
+    show_default=True,
+    help="Folder of labelled replies (*.jsonl).",
+)
+@click.option(
+    "--customers",
+    "customers_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=Path("tests/data/customers.json"),
+    show_default=True,
+    help="The customer directory the replies are checked against.",
+)
+@click.option("--mistakes", is_flag=True, help="Also list each reply the checker got wrong.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def evaluate_checker(
+    replies_dir: Path, customers_file: Path, mistakes: bool, as_json: bool
+) -> None:
+    """Precision and recall of each check of the reply checker on a labelled set.
+
+    Exits with status 1 when a blocking check is below its target.
+    """
+    from services.training.checker import ReplyChecker, default_lexicon
+    from services.training.checker.evaluation import (
+        evaluate,
+        load_directory,
+        load_replies,
+        report,
+    )
+
+    lexicon = default_lexicon()
+    checker = ReplyChecker(lexicon, load_directory(customers_file))
+    replies = load_replies(sorted(replies_dir.glob("*.jsonl")))
+    if not replies:
+        raise click.UsageError(f"No labelled replies in {replies_dir}.")
+    result = evaluate(checker, replies)
+    severities = {key: settings.severity for key, settings in lexicon.items()}
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(report(result, severities))
+    if mistakes:
+        for reply_id, key, kind in result.mistakes:
+            click.echo(f"{reply_id}\t{key}\t{kind}")
+    if result.misses_target(severities):
+        sys.exit(1)
