@@ -38,7 +38,17 @@ def all_subscribers() -> list[Subscriber]:
 
 
 def migrate(settings: Settings) -> None:
-    upgrade(service_module(settings.service).MIGRATIONS, settings.database_url)
+    """Run a service's migrations, then what it does with a migrated database (training
+    imports its playbook files)."""
+    module = service_module(settings.service)
+    upgrade(module.MIGRATIONS, settings.database_url)
+    after_migrate = getattr(module, "after_migrate", None)
+    if after_migrate is not None:
+        database = Database(settings.database_url)
+        try:
+            after_migrate(database)
+        finally:
+            database.dispose()
 
 
 def settings_for_all(

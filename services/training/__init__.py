@@ -41,6 +41,17 @@ def index() -> Any:
 def create_app(
     settings: Settings, database: Database, bus_database: Database | None = None
 ) -> Flask:
+    from services.training.api import init_api
+
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(bp)
+    init_api(app)
     return app
+
+
+def after_migrate(database: Database) -> None:
+    """Bring the repository's playbook files into the database as versions."""
+    from services.training.versions import import_files
+
+    with database.transaction() as session:
+        import_files(session)

@@ -1,9 +1,16 @@
-"""Training's own tables."""
+"""Training's own tables: replicas of the staff and customer directories, the playbooks'
+versions, and the owner's tuning of the reply checker."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, String
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -20,3 +27,46 @@ class StaffMemberReplica(Base):
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CustomerReplica(Base):
+    """The customers billing announces: the reply checker keeps one customer's name,
+    address and domain out of replies to another (P-NO-GOSSIP, P-CONFIDENTIAL)."""
+
+    __tablename__ = "customer_directory"
+
+    customer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(5), default="pt-BR")
+
+
+class PlaybookVersion(Base):
+    """One version of a lesson or script as YAML text: imported from the files, or edited."""
+
+    __tablename__ = "playbook_versions"
+    __table_args__ = (UniqueConstraint("playbook_id", "version", name="uq_playbook_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    playbook_id: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(Text)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    from_file: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Imported from the repository's file rather than edited in the UI."""
+    author: Mapped[str] = mapped_column(String(254))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class CheckerSetting(Base):
+    """The owner's tuning of one check of the reply checker, laid over ``lexicon.yaml``."""
+
+    __tablename__ = "checker_settings"
+
+    check_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    overrides: Mapped[str] = mapped_column(Text)
+    """JSON: any of ``severity``, ``phrases`` (lists by language or role), ``numbers``."""
+    updated_by: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

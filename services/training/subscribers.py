@@ -1,13 +1,15 @@
-"""Training keeps its own replica of the staff directory, fed by the desk's events."""
+"""Training keeps replicas of the staff directory (from the desk) and of the customer
+directory (from billing), fed by their events."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.training.models import StaffMemberReplica
+from services.training.models import CustomerReplica, StaffMemberReplica
 from shared.bus.subscriber import ReceivedEvent, Subscriber
 
 staff_directory = Subscriber("training.staff_directory")
+customer_directory = Subscriber("training.customer_directory")
 
 
 @staff_directory.handles("tickets.staff_added.v1")
@@ -36,3 +38,17 @@ def forget_staff_member(session: Session, event: ReceivedEvent) -> None:
     member = session.get(StaffMemberReplica, event.data["staff_id"])
     if member is not None:
         member.active = False
+
+
+@customer_directory.handles("billing.customer_created.v1")
+@customer_directory.handles("billing.customer_updated.v1")
+def remember_customer(session: Session, event: ReceivedEvent) -> None:
+    data = event.data
+    session.merge(
+        CustomerReplica(
+            customer_id=data["customer_id"],
+            name=data["customer_name"],
+            email=data["email"],
+            language=data["language"],
+        )
+    )

@@ -220,6 +220,21 @@ class RequestDeclinedV1(Schema):
     reason = fields.String(required=True)
 
 
+# -- training ------------------------------------------------------------------------
+
+
+@REGISTRY.register("training.playbook_published.v1")
+class PlaybookPublishedV1(Schema):
+    """A new version of a lesson or script is in force (imported from the files or edited)."""
+
+    playbook_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    kind = fields.String(required=True, validate=validate.OneOf(("lesson", "script")))
+    rules = fields.List(fields.String(), required=True)
+    situation = fields.String(allow_none=True, load_default=None)
+    author = fields.String(required=True)
+
+
 @REGISTRY.register("notify.notification_sent.v1")
 class NotificationSentV1(Schema):
     notification_id = fields.Integer(required=True)

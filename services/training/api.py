@@ -1,0 +1,278 @@
+"""Training's REST API under ``/api/``, described by OpenAPI at ``/api/openapi.json``.
+
+- ``POST /api/checks``: a reply and its ticket's context in, the checker's
+  findings out (any signed-in staff member; the desk calls it as staff type).
+- ``/api/playbooks``: the lessons and scripts in force, each one's versions
+  and the diff between two; the owner publishes an edit as a new version.
+- ``/api/checker/settings``: the checker's severities, phrases and numbers;
+  the owner tunes them.
+
+Errors are JSON ``{"error", "message"}`` (and ``"errors"`` per field): 404 for
+an unknown playbook or version, 422 for input training cannot accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, abort, current_app, jsonify
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from services.training import checking, versions
+from services.training.checker import CHECK_KEYS, LANGUAGES, ReplyContext
+from services.training.checker.lexicon import SEVERITIES, LexiconError
+from services.training.content import PlaybookError
+from shared.db import Database
+from shared.web import current_staff, roles_required
+
+MAX_REPLY = 20_000
+
+
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    database: Database = current_app.extensions["cortesia.database"]
+    with database.transaction() as session:
+        yield session
+
+
+def _staff_email() -> str:
+    staff = current_staff()
+    assert staff is not None, "the blueprint guard lets only signed-in staff through"
+    return staff.email
+
+
+# -- schemas ---------------------------------------------------------------------------
+
+
+class ContextIn(Schema):
+    kind = fields.String(load_default="reply", validate=validate.OneOf(("reply", "resolution")))
+    waited_past_sla = fields.Boolean(load_default=False)
+    emergency = fields.Boolean(load_default=False)
+    beyond_hosting = fields.Boolean(load_default=False)
+    customer_id = fields.Integer(allow_none=True, load_default=None, strict=True)
+
+
+class CheckIn(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_REPLY))
+    language = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LANGUAGES))
+    """Which language the findings are explained in; detected from the text if not given."""
+    context = fields.Nested(ContextIn, load_default=dict)
+
+
+class FindingOut(Schema):
+    check = fields.String()
+    rule = fields.String()
+    severity = fields.String()
+    message = fields.String()
+    why = fields.String()
+    lesson = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    evidence = fields.String()
+
+
+class CheckOut(Schema):
+    language = fields.String()
+    blocking = fields.Boolean()
+    findings = fields.List(fields.Nested(FindingOut))
+
+
+class PlaybookSummaryOut(Schema):
+    id = fields.String(attribute="playbook.playbook_id")
+    kind = fields.String(attribute="playbook.kind")
+    rules = fields.List(fields.String(), attribute="playbook.rules")
+    title = fields.Dict(attribute="playbook.title")
+    module = fields.String(attribute="playbook.module", allow_none=True)
+    situation = fields.String(attribute="playbook.situation", allow_none=True)
+    version = fields.Integer()
+
+
+class PlaybookOut(PlaybookSummaryOut):
+    source = fields.String()
+    content = fields.Dict(attribute="playbook.content")
+
+
+class PlaybookEditIn(Schema):
+    source = fields.String(required=True, validate=validate.Length(min=1, max=200_000))
+    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+
+
+class VersionOut(Schema):
+    version = fields.Integer()
+    author = fields.String()
+    note = fields.String(allow_none=True)
+    from_file = fields.Boolean()
+    created_at = fields.AwareDateTime()
+
+
+class DiffQuery(Schema):
+    older = fields.Integer(
+        required=True, data_key="from", validate=validate.Range(min=1), metadata={"example": 1}
+    )
+    newer = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1))
+
+
+class SettingIn(Schema):
+    severity = fields.String(validate=validate.OneOf(SEVERITIES))
+    phrases = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    numbers = fields.Dict(
+        keys=fields.String(), values=fields.Integer(strict=True, validate=validate.Range(min=1))
+    )
+
+
+# -- blueprints ------------------------------------------------------------------------
+
+
+def _blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
+    blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
+
+    @roles_required("agent", "billing", "trainee")
+    def guard() -> None:
+        return None
+
+    blueprint.before_request(guard)
+
+    @blueprint.errorhandler(versions.UnknownPlaybook)
+    def unknown(error: versions.UnknownPlaybook) -> Any:
+        return jsonify(error="not found", message=str(error.args[0])), 404
+
+    @blueprint.errorhandler(PlaybookError)
+    @blueprint.errorhandler(LexiconError)
+    def refused(error: ValueError) -> Any:
+        return jsonify(error="refused", message=str(error)), 422
+
+    @blueprint.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        body: dict[str, Any] = {"error": error.name, "message": error.description or ""}
+        data = getattr(error, "data", None) or {}
+        if "messages" in data:
+            body["message"] = "The request has invalid fields; see errors."
+            body["errors"] = data["messages"]
+        return jsonify(body), error.code or 500
+
+    return blueprint
+
+
+checks = _blueprint("checks", "/api/checks", "The reply checker")
+playbooks = _blueprint("playbooks", "/api/playbooks", "Lessons and scripts, with their versions")
+checker_settings = _blueprint(
+    "checker_settings", "/api/checker/settings", "The owner's tuning of the reply checker"
+)
+
+
+def _owner_only() -> None:
+    staff = current_staff()
+    if staff is None or staff.role != "owner":
+        abort(403, description="Only the owner can change this.")
+
+
+@checks.route("", methods=["POST"])
+@checks.arguments(CheckIn)
+@checks.response(200, CheckOut)
+def post_check(data: dict[str, Any]) -> Any:
+    """Check a reply before it is sent: each finding, why, and the lesson that teaches it."""
+    with _transaction() as session:
+        result = checking.checker(session).check(
+            data["text"], ReplyContext(**data["context"]), data["language"]
+        )
+    return {"language": result.language, "blocking": result.blocking, "findings": result.findings}
+
+
+@playbooks.route("", methods=["GET"])
+@playbooks.response(200, PlaybookSummaryOut(many=True))
+def list_playbooks() -> Any:
+    """Every lesson and script in force, newest version of each."""
+    with _transaction() as session:
+        return versions.all_current(session)
+
+
+@playbooks.route("/<playbook_id>", methods=["GET"])
+@playbooks.response(200, PlaybookOut)
+def get_playbook(playbook_id: str) -> Any:
+    with _transaction() as session:
+        return versions.current(session, playbook_id)
+
+
+@playbooks.route("/<playbook_id>", methods=["PUT"])
+@playbooks.arguments(PlaybookEditIn)
+@playbooks.response(200, PlaybookOut)
+def put_playbook(data: dict[str, Any], playbook_id: str) -> Any:
+    """Publish the owner's edit as the playbook's next version (announced as an event)."""
+    _owner_only()
+    with _transaction() as session:
+        versions.publish_edit(session, playbook_id, data["source"], _staff_email(), data["note"])
+        return versions.current(session, playbook_id)
+
+
+@playbooks.route("/<playbook_id>/versions", methods=["GET"])
+@playbooks.response(200, VersionOut(many=True))
+def get_versions(playbook_id: str) -> Any:
+    with _transaction() as session:
+        return versions.history(session, playbook_id)
+
+
+@playbooks.route("/<playbook_id>/diff", methods=["GET"])
+@playbooks.arguments(DiffQuery, location="query")
+def get_diff(query: dict[str, int], playbook_id: str) -> Any:
+    """The unified diff between two versions (``?from=1&to=2``)."""
+    with _transaction() as session:
+        text = versions.diff(session, playbook_id, query["older"], query["newer"])
+    return jsonify(playbook_id=playbook_id, diff=text)
+
+
+@checker_settings.route("", methods=["GET"])
+def get_settings() -> Any:
+    """Every check with its severity, phrases and numbers as in force."""
+    with _transaction() as session:
+        lexicon = checking.lexicon(session)
+    return jsonify(
+        {
+            key: {
+                "severity": lexicon[key].severity,
+                "phrases": {name: list(words) for name, words in lexicon[key].phrases.items()},
+                "numbers": dict(lexicon[key].numbers),
+            }
+            for key in CHECK_KEYS
+        }
+    )
+
+
+@checker_settings.route("/<check_key>", methods=["PATCH"])
+@checker_settings.arguments(SettingIn)
+def patch_setting(data: dict[str, Any], check_key: str) -> Any:
+    """Tune one check: any of its severity, phrase lists (replaced whole) and numbers."""
+    _owner_only()
+    with _transaction() as session:
+        tuned = checking.save_overrides(session, check_key, data, _staff_email())
+    settings = tuned[check_key]
+    return jsonify(
+        check=check_key,
+        severity=settings.severity,
+        phrases={name: list(words) for name, words in settings.phrases.items()},
+        numbers=dict(settings.numbers),
+    )
+
+
+class _TrainingApi(Api):
+    def _register_error_handlers(self) -> None:
+        # Each blueprint answers its own errors as JSON; pages keep the platform's.
+        return None
+
+
+def init_api(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="Cortesia training",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = _TrainingApi(app)
+    for blueprint in (checks, playbooks, checker_settings):
+        api.register_blueprint(blueprint)
+    return api
