@@ -25,7 +25,6 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 
 from services.billing import webhook
 from services.billing.accounts import (
@@ -53,7 +52,8 @@ from services.billing.models import (
 from services.billing.payments import DEFAULT_RESERVE_PERCENT, PaymentRequest, record_payment
 from services.billing.reports import reserve_report
 from shared.db import Database
-from shared.web import current_staff, roles_required
+from shared.web import current_staff
+from shared.web.api import Refusals, init_service_api, json_errors, staff_blueprint
 
 MAX_MINOR = 10**13
 """Far above any real invoice; keeps amounts inside a 64-bit column."""
@@ -335,33 +335,13 @@ class ReserveReport(Schema):
 
 def _staff_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
     """A resource for the owner and billing roles, answering errors as JSON."""
-    blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
-
-    @roles_required("billing")
-    def guard() -> None:
-        return None
-
-    blueprint.before_request(guard)
-    _json_errors(blueprint)
-    return blueprint
+    return staff_blueprint(
+        name, __name__, url_prefix, description, roles=("billing",), refusals=REFUSALS
+    )
 
 
-def _json_errors(blueprint: Blueprint) -> None:
-    @blueprint.errorhandler(BillingError)
-    def refused(error: BillingError) -> Any:
-        status = 404 if isinstance(error, NotFound) else 422
-        title = "not found" if status == 404 else "refused"
-        return jsonify(error=title, message=str(error)), status
-
-    @blueprint.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Any:
-        body: dict[str, Any] = {"error": error.name, "message": error.description or ""}
-        data = getattr(error, "data", None) or {}
-        if "messages" in data:
-            # webargs' validation errors, keyed by location then field.
-            body["message"] = "The request has invalid fields; see errors."
-            body["errors"] = data["messages"]
-        return jsonify(body), error.code or 500
+REFUSALS: Refusals = {NotFound: 404, BillingError: 422}
+"""Flask answers with the handler of the most specific class: a NotFound is a BillingError."""
 
 
 customers = _staff_blueprint("customers", "/api/customers", "Billing customers")
@@ -378,7 +358,7 @@ webhooks = Blueprint(
     url_prefix="/api/webhooks",
     description="Signed notifications from the payment gateway: no session, no CSRF token.",
 )
-_json_errors(webhooks)
+json_errors(webhooks, REFUSALS)
 
 
 # -- customers -------------------------------------------------------------------------
@@ -671,25 +651,13 @@ def post_gateway_payment() -> Any:
 # -- registration ----------------------------------------------------------------------
 
 
-class _BillingApi(Api):
-    def _register_error_handlers(self) -> None:
-        # Each API blueprint answers its own errors as JSON; the app keeps the
-        # platform's error pages for everything else.
-        return None
-
-
 def init_api(app: Flask, webhook_secret: str | None) -> Api:
-    app.config.update(
-        API_TITLE="Cortesia billing",
-        API_VERSION="1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api",
-        OPENAPI_JSON_PATH="openapi.json",
-    )
     app.config[WEBHOOK_SECRET_CONFIG] = webhook_secret
-    api = _BillingApi(app)
-    for blueprint in (customers, plans, subscriptions, invoices, payments, reports, webhooks):
-        api.register_blueprint(blueprint)
+    api = init_service_api(
+        app,
+        "Cortesia billing",
+        [customers, plans, subscriptions, invoices, payments, reports, webhooks],
+    )
     # The gateway has no session to forge: its signature is its authentication.
     app.extensions["csrf"].exempt(webhooks)
     return api

@@ -42,9 +42,11 @@ def create_app(
     settings: Settings, database: Database, bus_database: Database | None = None
 ) -> Flask:
     from services.training.api import init_api
+    from services.training.portal import portal
 
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(bp)
+    app.register_blueprint(portal)
     init_api(app)
     return app
 

@@ -21,14 +21,14 @@ from flask import Flask, abort, current_app, jsonify
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 
 from services.training import checking, versions
 from services.training.checker import CHECK_KEYS, LANGUAGES, ReplyContext
 from services.training.checker.lexicon import SEVERITIES, LexiconError
 from services.training.content import PlaybookError
 from shared.db import Database
-from shared.web import current_staff, roles_required
+from shared.web import current_staff
+from shared.web.api import init_service_api, staff_blueprint
 
 MAX_REPLY = 20_000
 
@@ -129,33 +129,14 @@ class SettingIn(Schema):
 
 
 def _blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
-    blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
-
-    @roles_required("agent", "billing", "trainee")
-    def guard() -> None:
-        return None
-
-    blueprint.before_request(guard)
-
-    @blueprint.errorhandler(versions.UnknownPlaybook)
-    def unknown(error: versions.UnknownPlaybook) -> Any:
-        return jsonify(error="not found", message=str(error.args[0])), 404
-
-    @blueprint.errorhandler(PlaybookError)
-    @blueprint.errorhandler(LexiconError)
-    def refused(error: ValueError) -> Any:
-        return jsonify(error="refused", message=str(error)), 422
-
-    @blueprint.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Any:
-        body: dict[str, Any] = {"error": error.name, "message": error.description or ""}
-        data = getattr(error, "data", None) or {}
-        if "messages" in data:
-            body["message"] = "The request has invalid fields; see errors."
-            body["errors"] = data["messages"]
-        return jsonify(body), error.code or 500
-
-    return blueprint
+    return staff_blueprint(
+        name,
+        __name__,
+        url_prefix,
+        description,
+        roles=("agent", "billing", "trainee"),
+        refusals={versions.UnknownPlaybook: 404, PlaybookError: 422, LexiconError: 422},
+    )
 
 
 checks = _blueprint("checks", "/api/checks", "The reply checker")
@@ -258,21 +239,5 @@ def patch_setting(data: dict[str, Any], check_key: str) -> Any:
     )
 
 
-class _TrainingApi(Api):
-    def _register_error_handlers(self) -> None:
-        # Each blueprint answers its own errors as JSON; pages keep the platform's.
-        return None
-
-
 def init_api(app: Flask) -> Api:
-    app.config.update(
-        API_TITLE="Cortesia training",
-        API_VERSION="1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api",
-        OPENAPI_JSON_PATH="openapi.json",
-    )
-    api = _TrainingApi(app)
-    for blueprint in (checks, playbooks, checker_settings):
-        api.register_blueprint(blueprint)
-    return api
+    return init_service_api(app, "Cortesia training", [checks, playbooks, checker_settings])

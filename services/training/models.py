@@ -70,3 +70,36 @@ class CheckerSetting(Base):
     """JSON: any of ``severity``, ``phrases`` (lists by language or role), ``numbers``."""
     updated_by: Mapped[str] = mapped_column(String(254))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Enrolment(Base):
+    """A trainee on the onboarding path, from supervised to certified."""
+
+    __tablename__ = "enrolments"
+
+    staff_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(12), default="supervised")
+    """``supervised`` (replies held for review, in the share below) or ``certified``."""
+    share_held: Mapped[int] = mapped_column(Integer, default=100)
+    """Percent of the trainee's replies the desk holds for review."""
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    certified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LessonProgress(Base):
+    """What one trainee has done with one lesson: read it, the best quiz score, the scenario."""
+
+    __tablename__ = "lesson_progress"
+
+    staff_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    lesson_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    quiz_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    best_score: Mapped[int] = mapped_column(Integer, default=0)
+    """Percent of the quiz answered right, the best attempt."""
+    scenario_reply: Mapped[str | None] = mapped_column(Text)
+    scenario_findings: Mapped[str | None] = mapped_column(Text)
+    """JSON list of the checker's findings on the reply."""
+    scenario_status: Mapped[str | None] = mapped_column(String(12))
+    """``submitted`` (waiting for the owner), ``approved`` or ``returned``."""
+    review_comment: Mapped[str | None] = mapped_column(Text)

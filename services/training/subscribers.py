@@ -1,11 +1,13 @@
 """Training keeps replicas of the staff directory (from the desk) and of the customer
-directory (from billing), fed by their events."""
+directory (from billing), fed by their events; a staff member added as a trainee (or
+made one) is enrolled in the onboarding path."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from services.training.models import CustomerReplica, StaffMemberReplica
+from services.training.onboarding import enrol
 from shared.bus.subscriber import ReceivedEvent, Subscriber
 
 staff_directory = Subscriber("training.staff_directory")
@@ -24,6 +26,8 @@ def remember_staff_member(session: Session, event: ReceivedEvent) -> None:
             active=True,
         )
     )
+    if data["role"] == "trainee":
+        enrol(session, data["staff_id"])
 
 
 @staff_directory.handles("tickets.staff_role_changed.v1")
@@ -31,6 +35,8 @@ def update_role(session: Session, event: ReceivedEvent) -> None:
     member = session.get(StaffMemberReplica, event.data["staff_id"])
     if member is not None:
         member.role = event.data["new_role"]
+    if event.data["new_role"] == "trainee":
+        enrol(session, event.data["staff_id"])
 
 
 @staff_directory.handles("tickets.staff_removed.v1")

@@ -235,6 +235,26 @@ class PlaybookPublishedV1(Schema):
     author = fields.String(required=True)
 
 
+@REGISTRY.register("training.trainee_enrolled.v1")
+class TraineeEnrolledV1(Schema):
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    share_held = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    """Percent of the trainee's replies the desk holds for review."""
+
+
+@REGISTRY.register("training.review_policy_changed.v1")
+class ReviewPolicyChangedV1(TraineeEnrolledV1):
+    reason = fields.String(required=True)
+
+
+@REGISTRY.register("training.trainee_certified.v1")
+class TraineeCertifiedV1(Schema):
+    """The desk stops holding this person's replies."""
+
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    certified_at = fields.AwareDateTime(required=True)
+
+
 @REGISTRY.register("notify.notification_sent.v1")
 class NotificationSentV1(Schema):
     notification_id = fields.Integer(required=True)

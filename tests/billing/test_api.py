@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import services.billing as billing
@@ -18,7 +16,7 @@ from services.billing.changes import INVOICE_SEQUENCE
 from services.billing.models import Invoice, Subscription
 from shared.config import load_settings
 from shared.db import Database
-from shared.web.auth import SESSION_KEY
+from tests.support.staff import StaffSession
 
 TODAY = datetime.now(UTC).date()
 STAFF = {
@@ -33,26 +31,9 @@ def app(tmp_path: Path, database: Database) -> Flask:
     return billing.create_app(load_settings("billing", env={}, data_dir=tmp_path), database)
 
 
-class Staff:
-    """A signed-in browser session: the shared cookie's claims and the page's CSRF token."""
-
+class Staff(StaffSession):
     def __init__(self, app: Flask, role: str) -> None:
-        self.client: FlaskClient = app.test_client()
-        with self.client.session_transaction() as session:
-            session[SESSION_KEY] = STAFF[role]
-            session["_user_id"] = str(STAFF[role]["id"])
-        page = self.client.get("/", headers={"Accept": "text/html"}, follow_redirects=True)
-        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        self.token = match.group(1) if match else ""
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, **kwargs)
-
-    def post(self, url: str, json: Any) -> Any:
-        return self.client.post(url, json=json, headers={"X-CSRFToken": self.token})
-
-    def patch(self, url: str, json: Any) -> Any:
-        return self.client.patch(url, json=json, headers={"X-CSRFToken": self.token})
+        super().__init__(app, STAFF[role])
 
 
 @pytest.fixture

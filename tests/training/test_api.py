@@ -4,12 +4,9 @@ checker's tuning for the owner, clear 4xx answers for bad input."""
 from __future__ import annotations
 
 import json
-import re
-from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from services.training.subscribers import customer_directory
@@ -18,7 +15,7 @@ from shared.bus.subscriber import Outcome, process_message
 from shared.bus.tables import outbox
 from shared.db import Database
 from shared.events import REGISTRY, Envelope
-from shared.web.auth import SESSION_KEY
+from tests.support.staff import StaffSession
 
 STAFF = {
     "owner": {"id": 1, "name": "Ana", "email": "ana@example.com", "role": "owner"},
@@ -27,21 +24,9 @@ STAFF = {
 }
 
 
-class Staff:
+class Staff(StaffSession):
     def __init__(self, app: Flask, role: str) -> None:
-        self.client: FlaskClient = app.test_client()
-        with self.client.session_transaction() as session:
-            session[SESSION_KEY] = STAFF[role]
-            session["_user_id"] = str(STAFF[role]["id"])
-        page = self.client.get("/", headers={"Accept": "text/html"}, follow_redirects=True)
-        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        self.token = match.group(1) if match else ""
-
-    def get(self, url: str) -> Any:
-        return self.client.get(url)
-
-    def send(self, method: str, url: str, body: Any) -> Any:
-        return self.client.open(url, method=method, json=body, headers={"X-CSRFToken": self.token})
+        super().__init__(app, STAFF[role])
 
 
 @pytest.fixture
