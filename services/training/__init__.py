@@ -9,14 +9,14 @@ from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import select
 
 from services.training.models import StaffMemberReplica
-from services.training.subscribers import staff_directory
+from services.training.subscribers import customer_directory, staff_directory
 from shared.config import Settings
 from shared.db import Database
 from shared.web import create_service_app, roles_required
 
 NAME = "training"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SUBSCRIBERS = [staff_directory]
+SUBSCRIBERS = [staff_directory, customer_directory]
 
 bp = Blueprint("training", __name__, template_folder="templates")
 
@@ -42,11 +42,13 @@ def create_app(
     settings: Settings, database: Database, bus_database: Database | None = None
 ) -> Flask:
     from services.training.api import init_api
+    from services.training.library import library
     from services.training.portal import portal
 
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(bp)
     app.register_blueprint(portal)
+    app.register_blueprint(library)
     init_api(app)
     return app
 
