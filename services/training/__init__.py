@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import select
 
+from services.training.just_in_time import billing_state, suggestions
 from services.training.models import StaffMemberReplica
 from services.training.subscribers import customer_directory, staff_directory
 from shared.config import Settings
@@ -16,7 +17,7 @@ from shared.web import create_service_app, roles_required
 
 NAME = "training"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SUBSCRIBERS = [staff_directory, customer_directory]
+SUBSCRIBERS = [staff_directory, customer_directory, billing_state, suggestions]
 
 bp = Blueprint("training", __name__, template_folder="templates")
 

@@ -3,9 +3,9 @@ versions, and the owner's tuning of the reply checker."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -39,6 +39,10 @@ class CustomerReplica(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(5), default="pt-BR")
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    """An account of the customer's is suspended, as billing last announced."""
+    grace_used_on: Mapped[date | None] = mapped_column(Date)
+    """When the customer's one grace (P-ONE-GRACE) was granted; None while it is unused."""
 
 
 class PlaybookVersion(Base):

@@ -50,11 +50,10 @@ def forget_staff_member(session: Session, event: ReceivedEvent) -> None:
 @customer_directory.handles("billing.customer_updated.v1")
 def remember_customer(session: Session, event: ReceivedEvent) -> None:
     data = event.data
-    session.merge(
-        CustomerReplica(
-            customer_id=data["customer_id"],
-            name=data["customer_name"],
-            email=data["email"],
-            language=data["language"],
-        )
-    )
+    customer = session.get(CustomerReplica, data["customer_id"])
+    if customer is None:
+        customer = CustomerReplica(customer_id=data["customer_id"], suspended=False)
+        session.add(customer)
+    customer.name = data["customer_name"]
+    customer.email = data["email"]
+    customer.language = data["language"]

@@ -167,6 +167,22 @@ class AccountTerminatedV1(_SubscriptionRef):
 # -- events billing listens to from the desk and notify ---------------------------
 
 
+TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+DEPARTMENTS = ("support", "billing", "sales")
+
+
+@REGISTRY.register("tickets.ticket_opened.v1")
+class TicketOpenedV1(Schema):
+    """A new ticket at the desk, from any channel."""
+
+    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    customer_id = fields.Integer(allow_none=True, load_default=None)
+    department = fields.String(required=True, validate=validate.OneOf(DEPARTMENTS))
+    priority = fields.String(required=True, validate=validate.OneOf(TICKET_PRIORITIES))
+    emergency = fields.Boolean(required=True)
+    subject = fields.String(required=True, validate=validate.Length(max=300))
+
+
 @REGISTRY.register("tickets.billing_ticket_opened.v1")
 class BillingTicketOpenedV1(Schema):
     ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
@@ -253,6 +269,19 @@ class TraineeCertifiedV1(Schema):
 
     staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
     certified_at = fields.AwareDateTime(required=True)
+
+
+@REGISTRY.register("training.script_suggested.v1")
+class ScriptSuggestedV1(Schema):
+    """The script that fits a ticket's situation, for the desk to show beside it."""
+
+    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    customer_id = fields.Integer(allow_none=True, load_default=None)
+    playbook_id = fields.String(required=True)
+    situation = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True)
+    """Why this script, in staff's words (e.g. whether the one grace was already used)."""
 
 
 @REGISTRY.register("notify.notification_sent.v1")
