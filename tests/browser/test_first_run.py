@@ -2,50 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
-from collections.abc import Iterator
-from pathlib import Path
+from playwright.sync_api import Page, expect
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from waitress.server import create_server
-
-from cortesia.embedded import build_embedded
-from cortesia.platform import settings_for_all
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-def base_url(tmp_path: Path) -> Iterator[str]:
-    platform = build_embedded(settings_for_all(env={}, data_dir=tmp_path))
-    platform.start()
-    server = create_server(platform.wsgi_app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    platform.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
+from tests.browser.conftest import ARTIFACTS
 
 
 def test_owner_sets_up_signs_in_once_and_moves_between_services(base_url: str, page: Page) -> None:
