@@ -37,10 +37,12 @@ batch's events are written to the outbox in one statement before it commits.
 
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -165,14 +167,32 @@ def run_billing(
     calendar = calendar or BusinessCalendar()
     now = _as_utc(now or datetime.now(UTC))
     report = RunReport()
-    for today in days_to_run(database, on):
-        day = Day(today, now, policy, calendar, report)
-        _run_day(database, day, batch_size)
-        with database.transaction() as session:
-            session.merge(BillingRun(run_date=today, completed_at=now))
-        report.dates.append(today)
-        log.info("billing.day_completed", day=str(today))
+    with _fewer_collections():
+        for today in days_to_run(database, on):
+            day = Day(today, now, policy, calendar, report)
+            _run_day(database, day, batch_size)
+            with database.transaction() as session:
+                session.merge(BillingRun(run_date=today, completed_at=now))
+            report.dates.append(today)
+            log.info("billing.day_completed", day=str(today))
     return report
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Let the garbage collector run less often during the run.
+
+    A batch allocates hundreds of thousands of short-lived objects, most freed
+    when it commits; at the default threshold the collector scans the young
+    generation every 700 allocations, which cost a sixth of a large run's time.
+    Memory stays bounded by the batch size either way.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(50_000, *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def review_held_invoice(
@@ -253,26 +273,46 @@ def _each(handle: Callable[[Session, Day, Row], None]) -> BatchHandler[Row]:
 def _in_batches(
     database: Database, day: Day, query: Select[Row], size: int, handle: BatchHandler[Row]
 ) -> None:
-    """Handle the rows of ``query``, ``size`` rows per transaction, in id order.
+    """Handle the rows of ``query``, at most ``size`` rows per transaction, in id order.
 
     Each batch is read after the previous one committed, starting past its
     last id, so rows a batch changed are never read twice and memory holds
     one batch at a time.
+
+    On SQLite each read also stops ``SPAN_PER_ROW * size`` ids further on:
+    for a filter on two statuses SQLite gathers and sorts every matching row
+    past the last id for each batch, which makes a large run quadratic.
+    PostgreSQL walks the primary key and stops at the limit by itself, and
+    the bound only makes its plans worse.
     """
     entity = query.column_descriptions[0]["entity"]
+    span = None if database.is_postgres else SPAN_PER_ROW * size
     last_id = 0
-    while True:
+    highest = _highest_id(database, entity)
+    while last_id < highest:
+        bounded = query.where(entity.id > last_id)
+        if span is not None:
+            bounded = bounded.where(entity.id <= last_id + span)
         with database.transaction() as session:
-            rows = list(
-                session.execute(
-                    query.where(entity.id > last_id).order_by(entity.id).limit(size)
-                ).scalars()
-            )
+            rows = list(session.execute(bounded.order_by(entity.id).limit(size)).scalars())
             handle(session, day, rows)
             day.write(session)
-        if len(rows) < size:
+        if len(rows) == size:
+            last_id = rows[-1].id
+        elif span is not None:
+            last_id += span
+        else:
             return
-        last_id = rows[-1].id
+        if last_id >= highest:
+            highest = _highest_id(database, entity)  # rows this step added, e.g. late fees
+
+
+SPAN_PER_ROW = 8
+
+
+def _highest_id(database: Database, entity: Any) -> int:
+    with database.transaction() as session:
+        return int(session.execute(select(func.coalesce(func.max(entity.id), 0))).scalar_one())
 
 
 # -- 1. periods -----------------------------------------------------------------------
