@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.training import onboarding, versions
-from services.training.models import StaffMemberReplica
+from services.training.models import Enrolment, StaffMemberReplica
 from shared.db import Database
 from shared.web import current_staff, roles_required
 
@@ -111,15 +111,14 @@ def path() -> Any:
             state = onboarding.progress(session, _trainee_id())
         except onboarding.NotEnrolled:
             state = None
-        trainees = _trainees(session) if current_staff().role == "owner" else []  # type: ignore[union-attr]
+        staff = current_staff()
+        trainees = _trainees(session) if staff is not None and staff.role == "owner" else []
     return render_template(
         "training/path.html", state=state, words=WORDS[language], lang=language, trainees=trainees
     )
 
 
 def _trainees(session: Session) -> list[tuple[StaffMemberReplica | None, onboarding.Progress]]:
-    from services.training.models import Enrolment
-
     rows = []
     for enrolment in session.execute(select(Enrolment).order_by(Enrolment.staff_id)).scalars():
         rows.append(

@@ -13,6 +13,7 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -42,6 +43,13 @@ class Current:
     source: str
 
 
+@lru_cache(maxsize=512)
+def _parsed(source: str, playbook_id: str) -> Playbook:
+    """A stored version, parsed once per process: progress pages and every quiz answer read
+    the whole curriculum, and a stored text was validated when it was saved."""
+    return parse_playbook(source, playbook_id)
+
+
 def _hash(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
@@ -69,13 +77,13 @@ def publish_edit(
     session: Session, playbook_id: str, source: str, author: str, note: str | None
 ) -> int:
     """The owner's edit of a playbook, validated, as its next version; the version number."""
-    current(session, playbook_id)  # only an existing playbook can be edited
+    in_force = current(session, playbook_id)  # only an existing playbook can be edited
     playbook = parse_playbook(source, playbook_id)
     if playbook.playbook_id != playbook_id:
         raise PlaybookError(
             f"{playbook_id}: the id cannot change (the text says {playbook.playbook_id})"
         )
-    if _hash(source) == _hash(current(session, playbook_id).source):
+    if source == in_force.source:
         raise PlaybookError(f"{playbook_id}: nothing changed")
     return _publish(session, playbook, source, author, note, from_file=False)
 
@@ -134,7 +142,7 @@ def current(session: Session, playbook_id: str) -> Current:
     ).scalar_one_or_none()
     if row is None:
         raise UnknownPlaybook(f"There is no playbook {playbook_id!r}.")
-    return Current(parse_playbook(row.source, playbook_id), row.version, row.source)
+    return Current(_parsed(row.source, playbook_id), row.version, row.source)
 
 
 def all_current(session: Session) -> list[Current]:
@@ -152,7 +160,7 @@ def all_current(session: Session) -> list[Current]:
         )
         .order_by(PlaybookVersion.playbook_id)
     ).scalars()
-    return [Current(parse_playbook(r.source, r.playbook_id), r.version, r.source) for r in rows]
+    return [Current(_parsed(r.source, r.playbook_id), r.version, r.source) for r in rows]
 
 
 def history(session: Session, playbook_id: str) -> list[PlaybookVersion]:

@@ -87,10 +87,6 @@ class Phrases:
             return []
         return [folded.span(m.start(), m.end()) for m in self._pattern.finditer(folded.text)]
 
-    def found_in(self, text: str) -> bool:
-        """Whether a phrase occurs in already folded ``text``."""
-        return self._pattern is not None and self._pattern.search(text) is not None
-
 
 SENTENCE_END = re.compile(r"[.!?;\n]+")
 
