@@ -23,6 +23,7 @@ import pytest
 
 from shared.logging import configure_logging
 from shared.testing.servers import PostgresCluster, RabbitNode, create_database, wait_for_port
+from tests.support.wire import Running
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,3 +166,11 @@ def postgres_url(postgres_server: Any) -> str:
 @pytest.fixture
 def unique_name() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def running() -> Iterator[Running]:
+    """Relays and consumers started by a test, stopped when it ends."""
+    components = Running()
+    yield components
+    components.stop_all()

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import select
 
+from services.training.coaching import desk_activity
 from services.training.just_in_time import billing_state, suggestions
 from services.training.models import StaffMemberReplica
 from services.training.subscribers import customer_directory, staff_directory
@@ -17,7 +18,7 @@ from shared.web import create_service_app, roles_required
 
 NAME = "training"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SUBSCRIBERS = [staff_directory, customer_directory, billing_state, suggestions]
+SUBSCRIBERS = [staff_directory, customer_directory, billing_state, suggestions, desk_activity]
 
 bp = Blueprint("training", __name__, template_folder="templates")
 
@@ -43,6 +44,7 @@ def create_app(
     settings: Settings, database: Database, bus_database: Database | None = None
 ) -> Flask:
     from services.training.api import init_api
+    from services.training.coaching_pages import coaching_pages
     from services.training.library import library
     from services.training.portal import portal
 
@@ -50,6 +52,7 @@ def create_app(
     app.register_blueprint(bp)
     app.register_blueprint(portal)
     app.register_blueprint(library)
+    app.register_blueprint(coaching_pages)
     init_api(app)
     return app
 

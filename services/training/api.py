@@ -6,6 +6,9 @@
   and the diff between two; the owner publishes an edit as a new version.
 - ``/api/checker/settings``: the checker's severities, phrases and numbers;
   the owner tunes them.
+- ``/api/coaching``: per staff member, findings, ratings and SLA adherence by
+  week, low ratings with the rules broken; the owner decides revocation
+  proposals (owner only).
 
 Errors are JSON ``{"error", "message"}`` (and ``"errors"`` per field): 404 for
 an unknown playbook or version, 422 for input training cannot accept.
@@ -22,7 +25,7 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from services.training import checking, versions
+from services.training import checking, coaching, versions
 from services.training.checker import CHECK_KEYS, LANGUAGES, ReplyContext
 from services.training.checker.lexicon import SEVERITIES, LexiconError
 from services.training.content import PlaybookError
@@ -125,6 +128,57 @@ class SettingIn(Schema):
     )
 
 
+class WeekOut(Schema):
+    starts_on = fields.Date()
+    replies = fields.Integer()
+    findings = fields.Dict(keys=fields.String(), values=fields.Integer())
+    average_rating = fields.Float(allow_none=True)
+    resolutions = fields.Integer()
+    sla_met = fields.Integer()
+
+
+class LowRatingOut(Schema):
+    ticket_id = fields.Integer()
+    rating = fields.Integer()
+    comment = fields.String(allow_none=True)
+    rated_at = fields.AwareDateTime()
+    broken = fields.List(fields.Dict())
+
+
+class ProposalOut(Schema):
+    id = fields.Integer()
+    staff_id = fields.Integer()
+    reason = fields.String()
+    status = fields.String()
+    proposed_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class CoachingOut(Schema):
+    staff_id = fields.Integer(attribute="member.staff_id")
+    name = fields.String(attribute="member.name")
+    role = fields.String(attribute="member.role")
+    supervision = fields.Method("_supervision")
+    replies = fields.Integer()
+    average_rating = fields.Float(allow_none=True)
+    sla_adherence = fields.Float(allow_none=True)
+    weeks = fields.List(fields.Nested(WeekOut))
+    low_ratings = fields.List(fields.Nested(LowRatingOut))
+    proposals = fields.List(fields.Nested(ProposalOut))
+
+    def _supervision(self, view: coaching.StaffCoaching) -> dict[str, Any] | None:
+        if view.enrolment is None:
+            return None
+        return {"status": view.enrolment.status, "share_held": view.enrolment.share_held}
+
+
+class DecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("confirm", "dismiss")))
+    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+
+
 # -- blueprints ------------------------------------------------------------------------
 
 
@@ -135,7 +189,13 @@ def _blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
         url_prefix,
         description,
         roles=("agent", "billing", "trainee"),
-        refusals={versions.UnknownPlaybook: 404, PlaybookError: 422, LexiconError: 422},
+        refusals={
+            versions.UnknownPlaybook: 404,
+            PlaybookError: 422,
+            LexiconError: 422,
+            coaching.CoachingError: 409,
+            coaching.NotFound: 404,
+        },
     )
 
 
@@ -144,6 +204,8 @@ playbooks = _blueprint("playbooks", "/api/playbooks", "Lessons and scripts, with
 checker_settings = _blueprint(
     "checker_settings", "/api/checker/settings", "The owner's tuning of the reply checker"
 )
+
+coaching_api = _blueprint("coaching_api", "/api/coaching", "The owner's coaching of the team")
 
 
 def _owner_only() -> None:
@@ -239,5 +301,33 @@ def patch_setting(data: dict[str, Any], check_key: str) -> Any:
     )
 
 
+@coaching_api.route("/<int:staff_id>", methods=["GET"])
+@coaching_api.response(200, CoachingOut)
+def get_coaching(staff_id: int) -> Any:
+    """The last twelve weeks of one staff member's work at the desk."""
+    _owner_only()
+    with _transaction() as session:
+        return coaching.staff_coaching(session, staff_id)
+
+
+@coaching_api.route("/proposals/<int:proposal_id>", methods=["POST"])
+@coaching_api.arguments(DecisionIn)
+@coaching_api.response(200, ProposalOut)
+def post_decision(data: dict[str, Any], proposal_id: int) -> Any:
+    """Confirm (with a note) or dismiss a proposal to put someone back under supervision."""
+    _owner_only()
+    with _transaction() as session:
+        proposal = coaching.decide(
+            session,
+            proposal_id,
+            confirm=data["decision"] == "confirm",
+            owner_email=_staff_email(),
+            note=data["note"],
+        )
+        return proposal
+
+
 def init_api(app: Flask) -> Api:
-    return init_service_api(app, "Cortesia training", [checks, playbooks, checker_settings])
+    return init_service_api(
+        app, "Cortesia training", [checks, playbooks, checker_settings, coaching_api]
+    )

@@ -107,3 +107,63 @@ class LessonProgress(Base):
     scenario_status: Mapped[str | None] = mapped_column(String(12))
     """``submitted`` (waiting for the owner), ``approved`` or ``returned``."""
     review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ReplyCheckRecord(Base):
+    """One reply of a staff member through the desk's reply checker, as the desk announced
+    it: the findings coach the person and count toward supervision and revocation."""
+
+    __tablename__ = "reply_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, index=True)
+    staff_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(12))
+    """``sent``, ``held`` (for review), ``stopped`` (by a blocking finding) or ``overridden``."""
+    findings: Mapped[str] = mapped_column(Text)
+    """JSON list of ``{check, rule, severity}``."""
+    blocking: Mapped[int] = mapped_column(Integer)
+    """How many of the findings block a send."""
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TicketResolutionRecord(Base):
+    """Who resolved a ticket and whether its SLA targets were met."""
+
+    __tablename__ = "ticket_resolutions"
+
+    ticket_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    staff_id: Mapped[int] = mapped_column(Integer, index=True)
+    first_response_met: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_met: Mapped[bool | None] = mapped_column(Boolean)
+    resolved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TicketRatingRecord(Base):
+    """The customer's 1-5 rating of a resolved ticket (a second rating replaces the first)."""
+
+    __tablename__ = "ticket_ratings"
+
+    ticket_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    staff_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RevocationProposal(Base):
+    """Repeated blocking findings from someone replying unsupervised: the owner decides
+    whether they go back under supervision."""
+
+    __tablename__ = "revocation_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    """``open``, ``confirmed`` or ``dismissed``."""
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)

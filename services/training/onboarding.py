@@ -7,9 +7,11 @@ checker with no blocking finding and was approved by the owner. A module is
 passed when its required lessons are done.
 
 Supervision is graduated: the share of the trainee's replies the desk holds
-falls as modules are passed (100 % at enrolment, never below 25 % before
-certification), and is announced each time it changes
-(``training.review_policy_changed.v1``). When every module is passed the
+falls as modules are passed (100 % at enrolment, 25 % with all but the last),
+and moves with the trainee's recent work at the desk: replies the checker finds
+nothing blocking in, together with customers' good ratings, lower it further
+(never below 10 %); poor replies or poor ratings raise it to at least 75 %. Each change is announced
+(``training.review_policy_changed.v1``) with its reasons. When every module is passed the
 trainee is certified (``training.trainee_certified.v1``) and nothing is held.
 """
 
@@ -27,12 +29,18 @@ from services.training import checking, versions
 from services.training.checker import ReplyContext
 from services.training.content import Playbook
 from services.training.models import Enrolment, LessonProgress
+from services.training.performance import RecentWork, recent_work
 from shared.bus.outbox import record_event
 
 PRODUCER = "training"
 PASS_PERCENT = 80
 FULL_SUPERVISION = 100
 LEAST_SUPERVISION = 25
+EARNED_SUPERVISION = 10
+"""The least share held before certification, for a trainee whose recent work is excellent."""
+CONCERNED_SUPERVISION = 75
+JUDGED_AFTER_REPLIES = 5
+JUDGED_AFTER_RATINGS = 3
 
 
 class OnboardingError(ValueError):
@@ -190,7 +198,7 @@ def mark_read(session: Session, staff_id: int, lesson_id: str) -> None:
     row = _row(session, staff_id, lesson_id)
     row.read_at = row.read_at or datetime.now(UTC)
     session.flush()
-    _review_supervision(session, staff_id)
+    review_supervision(session, staff_id)
 
 
 def answer_quiz(
@@ -207,7 +215,7 @@ def answer_quiz(
     row.quiz_attempts += 1
     row.best_score = max(row.best_score, score)
     session.flush()
-    _review_supervision(session, staff_id)
+    review_supervision(session, staff_id)
     return QuizResult(
         score=score,
         passed=score >= PASS_PERCENT,
@@ -267,7 +275,7 @@ def review_scenario(
     row.scenario_status = "approved" if approve else "returned"
     row.review_comment = (comment or "").strip() or None
     session.flush()
-    _review_supervision(session, staff_id)
+    review_supervision(session, staff_id)
 
 
 def awaiting_review(session: Session) -> list[LessonProgress]:
@@ -288,9 +296,32 @@ def share_for(modules_passed: int, modules: int) -> int:
     return max(LEAST_SUPERVISION, int(5 * round(share / 5)))
 
 
-def _review_supervision(session: Session, staff_id: int) -> None:
-    enrolment = _enrolment(session, staff_id)
-    if enrolment.status != "supervised":
+def supervision_share(modules_passed: int, modules: int, work: RecentWork) -> tuple[int, str]:
+    """The share of replies to hold, and why: modules passed, then the recent work."""
+    share = share_for(modules_passed, modules)
+    reasons = [f"{modules_passed} of {modules} modules passed"]
+    clean_rate = work.clean_rate if work.replies >= JUDGED_AFTER_REPLIES else None
+    rating = work.average_rating if len(work.ratings) >= JUDGED_AFTER_RATINGS else None
+    if (clean_rate is not None and clean_rate < 0.6) or (rating is not None and rating < 3.0):
+        share = max(share, CONCERNED_SUPERVISION)
+        reasons.append(_work_summary(work) + ": more replies reviewed for now")
+    elif clean_rate is not None and clean_rate >= 0.9 and rating is not None and rating >= 4.5:
+        share = max(EARNED_SUPERVISION, share - 15)
+        reasons.append(_work_summary(work) + ": fewer replies reviewed")
+    return share, "; ".join(reasons)
+
+
+def _work_summary(work: RecentWork) -> str:
+    parts = [f"{work.clean_replies} of the last {work.replies} replies with no blocking finding"]
+    if work.average_rating is not None:
+        parts.append(f"customers' rating {work.average_rating:.1f} of 5")
+    return ", ".join(parts)
+
+
+def review_supervision(session: Session, staff_id: int) -> None:
+    """Certify the trainee when every module is passed, else set the share held."""
+    enrolment = session.get(Enrolment, staff_id)
+    if enrolment is None or enrolment.status != "supervised":
         return
     state = progress(session, staff_id)
     if state.modules and state.modules_passed == len(state.modules):
@@ -304,16 +335,14 @@ def _review_supervision(session: Session, staff_id: int) -> None:
             {"staff_id": staff_id, "certified_at": enrolment.certified_at},
         )
         return
-    share = share_for(state.modules_passed, len(state.modules))
+    share, reason = supervision_share(
+        state.modules_passed, len(state.modules), recent_work(session, staff_id)
+    )
     if share != enrolment.share_held:
         enrolment.share_held = share
         record_event(
             session,
             PRODUCER,
             "training.review_policy_changed.v1",
-            {
-                "staff_id": staff_id,
-                "share_held": share,
-                "reason": f"{state.modules_passed} of {len(state.modules)} modules passed",
-            },
+            {"staff_id": staff_id, "share_held": share, "reason": reason},
         )

@@ -46,6 +46,9 @@ WORDS = {
         "passed": "Passed",
         "again": "Not yet: read the explanations and try again.",
         "reviews": "Practice replies to review",
+        "status:submitted": "Submitted: the owner reviews it next.",
+        "status:approved": "Approved by the owner.",
+        "status:returned": "Returned: see the comment and write it again.",
     },
     "pt-BR": {
         "path": "Sua trilha de integração",
@@ -64,6 +67,9 @@ WORDS = {
         "passed": "Aprovado",
         "again": "Ainda não: leia as explicações e tente de novo.",
         "reviews": "Respostas de treino para revisar",
+        "status:submitted": "Enviada: a dona revisa em seguida.",
+        "status:approved": "Aprovada pela dona.",
+        "status:returned": "Devolvida: veja o comentário e escreva de novo.",
     },
 }
 

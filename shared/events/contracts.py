@@ -181,6 +181,12 @@ class TicketOpenedV1(Schema):
     priority = fields.String(required=True, validate=validate.OneOf(TICKET_PRIORITIES))
     emergency = fields.Boolean(required=True)
     subject = fields.String(required=True, validate=validate.Length(max=300))
+    requester_name = fields.String(allow_none=True, load_default=None)
+    requester_email = fields.Email(allow_none=True, load_default=None)
+    """Where the desk writes back; for a customer billing does not know yet, the only one."""
+    language = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LANGUAGES))
+    reference = fields.String(allow_none=True, load_default=None)
+    """The ticket's reference, e.g. ``T-1042-8f3a``: a reply carrying it threads back."""
 
 
 @REGISTRY.register("tickets.billing_ticket_opened.v1")
@@ -236,6 +242,158 @@ class RequestDeclinedV1(Schema):
     reason = fields.String(required=True)
 
 
+# -- the desk's work on tickets: what notify tells customers and staff, and what training
+# coaches from ------------------------------------------------------------------------
+
+FINDING_SEVERITIES = ("block", "warn")
+REPLY_OUTCOMES = ("sent", "held", "stopped", "overridden")
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+
+
+class _TicketRef(Schema):
+    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    customer_id = fields.Integer(allow_none=True, load_default=None)
+    subject = fields.String(required=True, validate=validate.Length(max=300))
+    reference = fields.String(allow_none=True, load_default=None)
+    requester_email = fields.Email(allow_none=True, load_default=None)
+    language = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LANGUAGES))
+
+
+class FindingRef(Schema):
+    check = fields.String(required=True)
+    """The check's key, e.g. ``P-RESOLVE:cause``."""
+    rule = fields.String(required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(FINDING_SEVERITIES))
+
+
+@REGISTRY.register("tickets.reply_checked.v1")
+class ReplyCheckedV1(Schema):
+    """A staff member's reply went through the reply checker on its way to the customer:
+    sent, held for review (trainee), stopped by a blocking finding, or sent over one
+    with the owner's override."""
+
+    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    customer_id = fields.Integer(allow_none=True, load_default=None)
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    outcome = fields.String(required=True, validate=validate.OneOf(REPLY_OUTCOMES))
+    findings = fields.List(fields.Nested(FindingRef), required=True)
+    checked_at = fields.AwareDateTime(required=True)
+
+
+@REGISTRY.register("tickets.reply_posted.v1")
+class ReplyPostedV1(_TicketRef):
+    """A reply from staff for the customer (after review, when it was held)."""
+
+    reply_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    staff_name = fields.String(required=True)
+    body = fields.String(required=True, validate=validate.Length(min=1))
+
+
+@REGISTRY.register("tickets.reply_awaiting_review.v1")
+class ReplyAwaitingReviewV1(Schema):
+    """A trainee's reply is held; reviewers are alerted."""
+
+    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    reply_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    staff_name = fields.String(required=True)
+    subject = fields.String(required=True)
+
+
+@REGISTRY.register("tickets.ticket_resolved.v1")
+class TicketResolvedV1(_TicketRef):
+    """P-RESOLVE: resolved with its cause, fix and prevention; notify sends the summary and
+    the satisfaction survey, training coaches from the SLA outcome."""
+
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    staff_name = fields.String(required=True)
+    cause = fields.String(required=True, validate=validate.Length(min=1))
+    fix = fields.String(required=True, validate=validate.Length(min=1))
+    prevention = fields.String(required=True, validate=validate.Length(min=1))
+    survey_url = fields.String(allow_none=True, load_default=None)
+    first_response_met = fields.Boolean(allow_none=True, load_default=None)
+    resolution_met = fields.Boolean(allow_none=True, load_default=None)
+    resolved_at = fields.AwareDateTime(required=True)
+
+
+@REGISTRY.register("tickets.ticket_rated.v1")
+class TicketRatedV1(Schema):
+    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    customer_id = fields.Integer(allow_none=True, load_default=None)
+    staff_id = fields.Integer(allow_none=True, load_default=None)
+    """Who resolved the ticket."""
+    rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(allow_none=True, load_default=None)
+    rated_at = fields.AwareDateTime(required=True)
+
+
+@REGISTRY.register("tickets.follow_up_due.v1")
+class FollowUpDueV1(_TicketRef):
+    """P-EASE: the check, some days after a resolution, that all is still well."""
+
+    resolved_on = fields.Date(required=True)
+
+
+@REGISTRY.register("tickets.closing_soon.v1")
+class ClosingSoonV1(_TicketRef):
+    """A ticket waiting on the customer closes on ``closes_on`` unless they answer."""
+
+    closes_on = fields.Date(required=True)
+
+
+@REGISTRY.register("tickets.ticket_closed.v1")
+class TicketClosedV1(_TicketRef):
+    reason = fields.String(
+        required=True, validate=validate.OneOf(("resolved", "inactive", "merged", "staff"))
+    )
+
+
+class _TicketAlert(Schema):
+    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    subject = fields.String(required=True)
+    priority = fields.String(required=True, validate=validate.OneOf(TICKET_PRIORITIES))
+    assignee_id = fields.Integer(allow_none=True, load_default=None)
+
+
+@REGISTRY.register("tickets.sla_warning.v1")
+class SlaWarningV1(_TicketAlert):
+    target = fields.String(required=True, validate=validate.OneOf(SLA_TARGETS))
+    due_at = fields.AwareDateTime(required=True)
+
+
+@REGISTRY.register("tickets.sla_breached.v1")
+class SlaBreachedV1(SlaWarningV1):
+    pass
+
+
+@REGISTRY.register("tickets.ticket_escalated.v1")
+class TicketEscalatedV1(_TicketAlert):
+    rule = fields.String(required=True)
+    actions = fields.List(fields.String(), required=True)
+
+
+@REGISTRY.register("tickets.maintenance_scheduled.v1")
+class MaintenanceScheduledV1(Schema):
+    """P-EMPATHY: a maintenance window agreed with the affected customers."""
+
+    maintenance_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    details = fields.String(load_default="")
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    customer_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
+@REGISTRY.register("tickets.maintenance_cancelled.v1")
+class MaintenanceCancelledV1(Schema):
+    maintenance_id = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 # -- training ------------------------------------------------------------------------
 
 
@@ -269,6 +427,17 @@ class TraineeCertifiedV1(Schema):
 
     staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
     certified_at = fields.AwareDateTime(required=True)
+
+
+@REGISTRY.register("training.certification_revoked.v1")
+class CertificationRevokedV1(Schema):
+    """The owner confirmed that repeated blocking findings send this person back under
+    supervision: the desk holds their replies again, in the share given."""
+
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    share_held = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    reason = fields.String(required=True)
+    confirmed_by = fields.String(required=True)
 
 
 @REGISTRY.register("training.script_suggested.v1")

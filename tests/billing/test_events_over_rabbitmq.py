@@ -8,13 +8,9 @@ billing's consumers, and billing's answer to the request crosses the wire too.
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pika
 import pytest
 from sqlalchemy import select
 
@@ -24,47 +20,31 @@ from shared.bus.consumer import SubscriberConsumer
 from shared.bus.outbox import record_event
 from shared.bus.relay import OutboxRelay
 from shared.bus.tables import BUS_METADATA
-from shared.bus.topology import EVENTS_EXCHANGE
 from shared.db import Database
 from tests.billing.timetravel import migrated_database, run, subscribed
 from tests.support.probe import wait_until
+from tests.support.wire import Running, WireObserver
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
 
 
-@pytest.fixture
-def components(rabbit: Any) -> Iterator[list[Any]]:
-    started: list[Any] = []
-    yield started
-    for component in started:
-        component.stop()
-
-
-def start(components: list[Any], component: Any) -> None:
-    components.append(component)
-    threading.Thread(target=component.run, daemon=True).start()
-
-
 def test_billing_events_cross_the_broker_both_ways(
-    rabbit: Any, postgres_server: Any, components: list[Any], unique_name: str
+    rabbit: Any, postgres_server: Any, running: Running, unique_name: str
 ) -> None:
     billing = migrated_database(postgres_server.create_database(f"billing_{unique_name}"))
     others = Database(postgres_server.create_database(f"others_{unique_name}"))
     BUS_METADATA.create_all(others.engine)
 
-    observer = pika.BlockingConnection(pika.URLParameters(rabbit.url))
-    channel = observer.channel()
-    channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
-    queue = channel.queue_declare("", exclusive=True).method.queue
-    channel.queue_bind(queue, EVENTS_EXCHANGE, routing_key="billing.invoice_issued.v1")
-    channel.queue_bind(queue, EVENTS_EXCHANGE, routing_key="billing.subscription_cancelled.v1")
+    observer = WireObserver(
+        rabbit.url, "billing.invoice_issued.v1", "billing.subscription_cancelled.v1"
+    )
 
     for subscriber in (deliveries, desk_tickets, desk_requests):
         consumer = SubscriberConsumer(billing, subscriber, rabbit.url, heartbeat_seconds=10)
-        start(components, consumer)
+        running.start(consumer)
         consumer.ready.wait(30)
-    start(components, OutboxRelay(billing, rabbit.url, heartbeat_seconds=10, name="billing"))
-    start(components, OutboxRelay(others, rabbit.url, heartbeat_seconds=10, name="others"))
+    running.start(OutboxRelay(billing, rabbit.url, heartbeat_seconds=10, name="billing"))
+    running.start(OutboxRelay(others, rabbit.url, heartbeat_seconds=10, name="others"))
 
     subscription_id = subscribed(billing, date(2026, 3, 16), email="lucia@example.com")
     run(billing, date(2026, 4, 2))
@@ -74,16 +54,7 @@ def test_billing_events_cross_the_broker_both_ways(
         customer_id = invoice.customer_id
     assert issued_event_id is not None and subscription_id
 
-    def next_on_the_wire() -> tuple[Any, bytes]:
-        for _ in range(300):
-            method, properties, body = channel.basic_get(queue, auto_ack=True)
-            if method is not None:
-                return properties, body
-            observer.sleep(0.1)
-        raise AssertionError("no event reached the observer's queue within 30 s")
-
-    properties, body = next_on_the_wire()
-    envelope = json.loads(body)
+    properties, envelope = observer.next()
     assert envelope["event_id"] == issued_event_id
     assert envelope["payload"]["invoice_id"] == invoice_id
     assert envelope["payload"]["email"] == "lucia@example.com"
@@ -142,8 +113,7 @@ def test_billing_events_cross_the_broker_both_ways(
     wait_until(delivered, 30, "billing to learn the invoice was delivered")
     wait_until(ticket_known, 30, "billing to learn of the open billing ticket")
     wait_until(cancelling, 30, "billing to carry out the desk's cancellation request")
-    _, body = next_on_the_wire()
-    answer = json.loads(body)
+    _, answer = observer.next()
     assert answer["event_type"] == "billing.subscription_cancelled.v1"
     assert answer["causation_id"] == request.event_id
     assert answer["payload"]["reason"] == "Closing the shop"

@@ -60,12 +60,12 @@ def test_a_trainee_reads_a_lesson_passes_its_quiz_and_practises(
     page.get_by_label("Your reply").fill("IT IS FIXED NOW!!")
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_text("P-POLITE:shouting").first).to_be_visible()
-    expect(page.get_by_text("returned", exact=True)).to_be_visible()
+    expect(page.get_by_text("Returned: see the comment")).to_be_visible()
     page.get_by_label("Your reply").fill(
         "Hi Marta,\n\nThe emails stopped because the password saved in the form plugin was the "
         "old one. I updated it and sent a test that arrived. To prevent it from happening "
         "again, our password-change checklist now includes the plugin.\n\nBest regards,\nDuda"
     )
     page.get_by_role("button", name="Submit for review").click()
-    expect(page.get_by_text("submitted", exact=True)).to_be_visible()
+    expect(page.get_by_text("Submitted: the owner reviews it next.")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "trainee-lesson.png"), full_page=True)
