@@ -5,20 +5,26 @@ http://host:port/billing/...   ─┤  path-routing dispatcher (one origin, one 
 http://host:port/notify/...    ─┤
 http://host:port/training/...  ─┘
 background threads: the embedded bus (outbox relays and subscriber dispatchers)
-                    and the billing run's schedule
+                    and each service's jobs (the billing run's schedule, notify's
+                    deliveries, with a local mail server unless SMTP is configured)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, redirect
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from cortesia.platform import all_subscribers, migrate, service_module
-from services.billing.schedule import BillingScheduler
+from cortesia.platform import (
+    BackgroundJob,
+    all_subscribers,
+    background_jobs,
+    migrate,
+    service_module,
+)
 from shared.bus.embedded import EmbeddedBus, open_bus_database
 from shared.config import Settings
 from shared.db import Database
@@ -43,16 +49,19 @@ class EmbeddedPlatform:
     wsgi_app: DispatcherMiddleware
     bus: EmbeddedBus
     databases: Mapping[str, Database]
-    billing_scheduler: BillingScheduler | None = None
+    jobs: Mapping[str, list[BackgroundJob]] = field(default_factory=dict)
+    """Each service's background jobs, by service."""
 
     def start(self) -> None:
         self.bus.start()
-        if self.billing_scheduler is not None:
-            self.billing_scheduler.start()
+        for jobs in self.jobs.values():
+            for job in jobs:
+                job.start()
 
     def stop(self) -> None:
-        if self.billing_scheduler is not None:
-            self.billing_scheduler.stop()
+        for jobs in self.jobs.values():
+            for job in reversed(jobs):
+                job.stop()
         self.bus.stop()
         for database in self.databases.values():
             database.dispose()
@@ -83,5 +92,5 @@ def build_embedded(
         max_attempts=any_settings.max_attempts,
         retry_base_seconds=any_settings.retry_base_seconds,
     )
-    scheduler = BillingScheduler(databases["billing"]) if "billing" in databases else None
-    return EmbeddedPlatform(DispatcherMiddleware(_front_door(), mounts), bus, databases, scheduler)
+    jobs = {name: background_jobs(settings[name], databases[name]) for name in databases}
+    return EmbeddedPlatform(DispatcherMiddleware(_front_door(), mounts), bus, databases, jobs)

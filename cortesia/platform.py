@@ -10,6 +10,7 @@ from typing import Protocol
 
 from flask import Flask
 
+from shared.background import BackgroundJob
 from shared.bus.subscriber import Subscriber
 from shared.config import SERVICES, Settings, load_settings
 from shared.db import Database
@@ -31,6 +32,12 @@ def service_module(name: str) -> ServiceModule:
         raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
     module: ModuleType = importlib.import_module(f"services.{name}")
     return module
+
+
+def background_jobs(settings: Settings, database: Database) -> list[BackgroundJob]:
+    """The service's own background jobs (its module's optional ``background_jobs``)."""
+    make = getattr(service_module(settings.service), "background_jobs", None)
+    return [] if make is None else list(make(settings, database))
 
 
 def all_subscribers() -> list[Subscriber]:

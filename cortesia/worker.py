@@ -6,8 +6,7 @@ import signal
 import threading
 from types import FrameType
 
-from cortesia.platform import service_module
-from services.billing.schedule import BillingScheduler
+from cortesia.platform import background_jobs, service_module
 from shared.bus.consumer import SubscriberConsumer
 from shared.bus.relay import OutboxRelay
 from shared.config import Settings
@@ -45,10 +44,8 @@ class Worker:
             )
             for subscriber in service_module(settings.service).SUBSCRIBERS
         ]
-        # Billing's worker also runs the daily billing run on its schedule.
-        self.billing_scheduler = (
-            BillingScheduler(self.database) if settings.service == "billing" else None
-        )
+        # Billing's daily run, notify's deliveries.
+        self.jobs = background_jobs(settings, self.database)
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -58,13 +55,13 @@ class Worker:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
-        if self.billing_scheduler is not None:
-            self.billing_scheduler.start()
+        for job in self.jobs:
+            job.start()
         log.info("worker.started", service=self.settings.service, subscribers=len(self.consumers))
 
     def stop(self) -> None:
-        if self.billing_scheduler is not None:
-            self.billing_scheduler.stop()
+        for job in reversed(self.jobs):
+            job.stop()
         self.relay.stop()
         for consumer in self.consumers:
             consumer.stop()

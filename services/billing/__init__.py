@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from services.billing.schedule import BillingScheduler
 from services.billing.subscribers import deliveries, desk_requests, desk_tickets
 from shared.bus.subscriber import Subscriber
 from shared.config import Settings
@@ -15,6 +16,11 @@ from shared.web import create_service_app
 NAME = "billing"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SUBSCRIBERS: list[Subscriber] = [desk_tickets, deliveries, desk_requests]
+
+
+def background_jobs(settings: Settings, database: Database) -> list[BillingScheduler]:
+    """The daily billing run, repeated through the day."""
+    return [BillingScheduler(database)]
 
 
 def create_app(

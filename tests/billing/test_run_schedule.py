@@ -73,7 +73,7 @@ def test_a_failing_run_does_not_stop_the_schedule(database: Database) -> None:
 
 def test_embedded_mode_runs_the_schedule(tmp_path: Path) -> None:
     platform = build_embedded(settings_for_all(env={}, data_dir=tmp_path))
-    assert platform.billing_scheduler is not None
+    assert [type(job) for job in platform.jobs["billing"]] == [BillingScheduler]
     platform.start()
     try:
         billing_db = platform.databases["billing"]

@@ -1,0 +1,177 @@
+"""Whom notify writes to: the customers billing announces and the staff the desk announces,
+with the channels each chose and the hours staff are on duty.
+
+Every billing event carries the customer's name, address, language and timezone,
+so any of them refreshes the contact: a message never waits for (or misses) a
+``customer_created`` that travels on another queue.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.notify.models import CHANNELS, CustomerContact, DutySlot, StaffContact
+from shared.bus.subscriber import ReceivedEvent, Subscriber
+from shared.business_hours import BusinessCalendar
+from shared.events.contracts import LANGUAGES
+
+directory = Subscriber("notify.directory")
+
+ALERTED_ROLES = ("owner", "agent")
+"""Who the desk's alerts are for when the alert names nobody."""
+
+
+class PreferenceError(ValueError):
+    """A channel choice notify cannot accept; the message says why."""
+
+
+def remember_customer(session: Session, data: Mapping[str, Any]) -> CustomerContact:
+    """Create or refresh a customer's contact from any event that describes them."""
+    contact = session.get(CustomerContact, data["customer_id"])
+    if contact is None:
+        contact = CustomerContact(
+            customer_id=data["customer_id"],
+            channels="email",
+            opted_out=False,
+            managed=False,
+            token=secrets.token_urlsafe(32),
+        )
+        session.add(contact)
+    contact.name = data["customer_name"]
+    contact.email = data["email"]
+    contact.language = data["language"]
+    contact.timezone = data["timezone"]
+    if "managed" in data:
+        contact.managed = data["managed"]
+    return contact
+
+
+@directory.handles("billing.customer_created.v1")
+@directory.handles("billing.customer_updated.v1")
+def customer_announced(session: Session, event: ReceivedEvent) -> None:
+    remember_customer(session, event.data)
+
+
+@directory.handles("tickets.staff_added.v1")
+def staff_added(session: Session, event: ReceivedEvent) -> None:
+    data = event.data
+    member = session.get(StaffContact, data["staff_id"])
+    if member is None:
+        member = StaffContact(staff_id=data["staff_id"], language="pt-BR")
+        session.add(member)
+    member.name, member.email, member.role, member.active = (
+        data["name"],
+        data["email"],
+        data["role"],
+        True,
+    )
+
+
+@directory.handles("tickets.staff_role_changed.v1")
+def staff_role_changed(session: Session, event: ReceivedEvent) -> None:
+    member = session.get(StaffContact, event.data["staff_id"])
+    if member is not None:
+        member.role = event.data["new_role"]
+
+
+@directory.handles("tickets.staff_removed.v1")
+def staff_removed(session: Session, event: ReceivedEvent) -> None:
+    member = session.get(StaffContact, event.data["staff_id"])
+    if member is not None:
+        member.active = False
+
+
+# -- preferences -----------------------------------------------------------------------
+
+
+def set_preferences(
+    contact: CustomerContact,
+    *,
+    channels: Sequence[str],
+    phone: str | None,
+    chat_handle: str | None,
+    opted_out: bool,
+    second_language: str | None,
+) -> None:
+    """The customer's (or staff's, on their behalf) choice of channels; email always stays,
+    since invoices and replies must reach them."""
+    unknown = sorted(set(channels) - set(CHANNELS))
+    if unknown:
+        raise PreferenceError(f"Unknown channels: {', '.join(unknown)}.")
+    phone = (phone or "").strip() or None
+    chat_handle = (chat_handle or "").strip() or None
+    if "sms" in channels and phone is None:
+        raise PreferenceError("Give a phone number to receive text messages.")
+    if phone is not None and not (phone.startswith("+") and phone[1:].isdigit()):
+        raise PreferenceError("Write the phone number in international form, e.g. +5511912345678.")
+    if "chat" in channels and chat_handle is None:
+        raise PreferenceError("Give the chat number or handle to receive chat messages.")
+    if second_language is not None and second_language not in LANGUAGES:
+        raise PreferenceError(f"Languages are {', '.join(LANGUAGES)}.")
+    chosen = ["email", *(channel for channel in CHANNELS[1:] if channel in channels)]
+    contact.channels = ",".join(chosen)
+    contact.phone, contact.chat_handle = phone, chat_handle
+    contact.opted_out = opted_out
+    contact.second_language = second_language
+
+
+def customer_by_token(session: Session, token: str) -> CustomerContact | None:
+    if not token:
+        return None
+    return session.execute(
+        select(CustomerContact).where(CustomerContact.token == token)
+    ).scalar_one_or_none()
+
+
+# -- duty ----------------------------------------------------------------------------
+
+
+def on_duty(
+    session: Session,
+    moment: datetime,
+    calendar: BusinessCalendar,
+    roles: Sequence[str] = ALERTED_ROLES,
+) -> list[StaffContact]:
+    """Active staff of ``roles`` on duty at ``moment``: by their own slots, or, for those
+    without slots, by the company's business hours."""
+    members = list(
+        session.execute(
+            select(StaffContact)
+            .where(StaffContact.active.is_(True), StaffContact.role.in_(roles))
+            .order_by(StaffContact.staff_id)
+        ).scalars()
+    )
+    slots: dict[int, list[DutySlot]] = {}
+    for slot in session.execute(select(DutySlot)).scalars():
+        slots.setdefault(slot.staff_id, []).append(slot)
+    local = moment.astimezone(calendar.zone)
+    open_now = calendar.is_open(moment)
+    return [
+        member
+        for member in members
+        if (
+            _within(slots[member.staff_id], local.weekday(), local.time())
+            if member.staff_id in slots
+            else open_now
+        )
+    ]
+
+
+def _within(slots: Sequence[DutySlot], weekday: int, clock: time) -> bool:
+    return any(slot.weekday == weekday and slot.starts <= clock < slot.ends for slot in slots)
+
+
+def staff_with_roles(session: Session, roles: Sequence[str]) -> list[StaffContact]:
+    return list(
+        session.execute(
+            select(StaffContact)
+            .where(StaffContact.active.is_(True), StaffContact.role.in_(roles))
+            .order_by(StaffContact.staff_id)
+        ).scalars()
+    )

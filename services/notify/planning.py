@@ -1,0 +1,513 @@
+"""From an event to the notifications it causes: which messages, to whom, on which
+channels, in which language, and when.
+
+- **Who.** Customer messages go to the customer the event is about (or, for a
+  ticket from someone billing does not know, to the address they wrote from);
+  a maintenance window to each affected customer, each their own message. Staff
+  alerts go to the staff on duty, or to the people the alert concerns (the
+  owner for a reply waiting for review, billing for an undelivered invoice).
+- **Channels (P-CHANNELS).** Email, plus SMS and chat for customers who chose
+  them (for the messages written for those channels). An urgent message goes on
+  the fastest channel the recipient has (SMS, chat, then email; staff have SMS
+  and chat for urgent alerts only), and on the next one if that fails.
+- **When (P-HOURS).** Urgent messages go at once. The rest wait for the
+  recipient's next business window: the company's hours and holidays, on the
+  customer's clock; a staff alert, for someone on duty. A maintenance reminder
+  goes an hour before the window, whatever the hour.
+- **Words.** Rendered now, in the recipient's language (the owner's edits
+  first): a template that fails parks the message with the reason, and a
+  missing translation is recorded on the message.
+
+Nothing is sent here: the dispatcher sends what is due. A notification is unique
+per (event, kind, recipient, channel).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import EXCLUDE
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.notify.catalogue import MessageKind, TemplateText, load_catalogue
+from services.notify.config import NotifyConfig
+from services.notify.directory import on_duty, remember_customer, staff_with_roles
+from services.notify.models import (
+    CHANNELS,
+    CustomerContact,
+    DeliveryLogEntry,
+    Maintenance,
+    Notification,
+    SourceEvent,
+    StaffContact,
+    TemplateOverride,
+)
+from services.notify.rendering import Overrides, RenderFailure, render
+from shared.events import REGISTRY
+
+URGENT_KINDS = frozenset({"alert_emergency", "alert_sla_breached"})
+TIMED_KINDS = frozenset({"maintenance_reminder"})
+"""Sent at their own moment, outside business hours too."""
+URGENT_ORDER = ("sms", "chat", "email")
+"""An urgent message goes on the first of these the recipient has, then falls back."""
+
+
+@dataclass(frozen=True)
+class Addressee:
+    key: str
+    name: str
+    customer_id: int | None
+    languages: tuple[str, ...]
+    timezone: str
+    addresses: Mapping[str, str]
+    """The channels this person can be reached on for this message, with the address."""
+    token: str | None = None
+    opted_out: bool = False
+    staff: bool = False
+
+
+def overrides(session: Session) -> Overrides:
+    return {
+        (row.kind, row.channel, row.language): TemplateText(row.subject, row.text, row.html)
+        for row in session.execute(select(TemplateOverride)).scalars()
+    }
+
+
+def log(session: Session, notification: Notification, status: str, detail: str | None) -> None:
+    session.add(
+        DeliveryLogEntry(
+            notification_id=notification.id, at=datetime.now(UTC), status=status, detail=detail
+        )
+    )
+
+
+def plan_event(
+    session: Session,
+    config: NotifyConfig,
+    event_type: str,
+    event_id: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> list[Notification]:
+    """Write the notifications an event causes (none twice) and return them. ``payload``
+    is the event's JSON form, kept for rendering again."""
+    data = load_payload(event_type, payload)
+    remember_source(session, event_id, event_type, payload)
+    written: list[Notification] = []
+    edits = overrides(session)
+    for kind in load_catalogue().for_event(event_type):
+        if not applies(kind.kind, data):
+            continue
+        if kind.kind == "maintenance_reminder" and (
+            data["starts_at"] - config.maintenance_reminder <= now
+        ):
+            continue  # too close to remind: the announcement goes at once instead
+        for addressee, moment in _addressees(session, config, kind, data, now):
+            written.extend(
+                write(
+                    session, config, kind, addressee, data, event_id, event_type, moment, now, edits
+                )
+            )
+    if event_type == "tickets.maintenance_scheduled.v1":
+        session.merge(
+            Maintenance(
+                maintenance_id=data["maintenance_id"],
+                event_id=event_id,
+                title=data["title"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                cancelled=False,
+            )
+        )
+    return written
+
+
+def load_payload(event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = REGISTRY.schema_for(event_type)(unknown=EXCLUDE).load(payload)
+    return loaded
+
+
+def applies(kind: str, data: Mapping[str, Any]) -> bool:
+    """Kinds written from the same event that exclude each other."""
+    if kind == "alert_emergency":
+        return bool(data.get("emergency"))
+    if kind == "alert_new_ticket":
+        return not data.get("emergency")
+    if kind == "ticket_closed":
+        return data.get("reason") == "inactive"
+    return True
+
+
+def urgent(kind: str, data: Mapping[str, Any]) -> bool:
+    return kind in URGENT_KINDS or (
+        kind in ("ticket_acknowledged", "staff_reply") and bool(data.get("emergency"))
+    )
+
+
+# -- who ----------------------------------------------------------------------------
+
+
+def _addressees(
+    session: Session,
+    config: NotifyConfig,
+    kind: MessageKind,
+    data: Mapping[str, Any],
+    now: datetime,
+) -> Iterable[tuple[Addressee, datetime]]:
+    """Each addressee with the moment their message is due."""
+    is_urgent = urgent(kind.kind, data)
+    if kind.audience == "staff":
+        for member, moment in _staff_for(session, config, kind.kind, data, now, is_urgent):
+            yield staff_addressee(config, member, kind, is_urgent), moment
+        return
+    for addressee in _customers_for(session, config, kind, data):
+        yield addressee, _customer_moment(config, kind.kind, data, addressee, now, is_urgent)
+
+
+def _customers_for(
+    session: Session, config: NotifyConfig, kind: MessageKind, data: Mapping[str, Any]
+) -> Iterable[Addressee]:
+    if "customer_ids" in data:
+        for customer_id in data["customer_ids"]:
+            contact = session.get(CustomerContact, customer_id)
+            yield (
+                customer_addressee(contact, kind)
+                if contact
+                else _unknown_customer(config, customer_id)
+            )
+        return
+    if "customer_name" in data:
+        # Billing's events describe the customer: the freshest contact there is.
+        yield customer_addressee(remember_customer(session, data), kind)
+        return
+    contact = session.get(CustomerContact, data["customer_id"]) if data.get("customer_id") else None
+    if contact is not None:
+        yield customer_addressee(contact, kind)
+    elif data.get("requester_email"):
+        address = data["requester_email"]
+        yield Addressee(
+            key=f"email:{address.lower()}",
+            name=data.get("requester_name") or "",
+            customer_id=data.get("customer_id"),
+            languages=_languages(data.get("language") or "pt-BR", None),
+            timezone=config.calendar.timezone,
+            addresses={"email": address},
+        )
+    else:
+        yield _unknown_customer(config, data.get("customer_id"))
+
+
+def _unknown_customer(config: NotifyConfig, customer_id: int | None) -> Addressee:
+    return Addressee(
+        key=f"customer:{customer_id}",
+        name="",
+        customer_id=customer_id,
+        languages=("pt-BR",),
+        timezone=config.calendar.timezone,
+        addresses={},
+    )
+
+
+def _languages(first: str, second: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(language for language in (first, second, "en") if language))
+
+
+def customer_addressee(contact: CustomerContact, kind: MessageKind) -> Addressee:
+    addresses: dict[str, str] = {}
+    if contact.email:
+        addresses["email"] = contact.email
+    if contact.chose("sms") and contact.phone and "sms" in kind.channels:
+        addresses["sms"] = contact.phone
+    if contact.chose("chat") and contact.chat_handle and "chat" in kind.channels:
+        addresses["chat"] = contact.chat_handle
+    return Addressee(
+        key=f"customer:{contact.customer_id}",
+        name=contact.name,
+        customer_id=contact.customer_id,
+        languages=_languages(contact.language, contact.second_language),
+        timezone=contact.timezone,
+        addresses=addresses,
+        token=contact.token,
+        opted_out=contact.opted_out,
+    )
+
+
+def staff_addressee(
+    config: NotifyConfig, member: StaffContact, kind: MessageKind, is_urgent: bool
+) -> Addressee:
+    addresses = {"email": member.email}
+    if is_urgent and member.phone and "sms" in kind.channels:
+        addresses["sms"] = member.phone
+    if is_urgent and member.chat_handle and "chat" in kind.channels:
+        addresses["chat"] = member.chat_handle
+    return Addressee(
+        key=f"staff:{member.staff_id}",
+        name=member.name,
+        customer_id=None,
+        languages=_languages(member.language, None),
+        timezone=config.calendar.timezone,
+        addresses=addresses,
+        staff=True,
+    )
+
+
+def _staff_for(
+    session: Session,
+    config: NotifyConfig,
+    kind: str,
+    data: Mapping[str, Any],
+    now: datetime,
+    is_urgent: bool,
+) -> Iterable[tuple[StaffContact, datetime]]:
+    calendar = config.calendar
+    if kind == "alert_reply_awaiting_review":
+        named = staff_with_roles(session, ("owner",))
+    elif kind in ("alert_invoice_undelivered",):
+        named = staff_with_roles(session, ("owner", "billing"))
+    elif kind == "alert_delivery_failed":
+        named = staff_with_roles(session, ("owner",))
+    elif kind in ("alert_sla_warning", "alert_sla_breached", "alert_escalation"):
+        assignee = (
+            session.get(StaffContact, data["assignee_id"]) if data.get("assignee_id") else None
+        )
+        owners = staff_with_roles(session, ("owner",)) if kind != "alert_sla_warning" else []
+        named = [m for m in ([assignee] if assignee and assignee.active else []) + owners]
+        if not named:
+            named = on_duty(session, now, calendar) or staff_with_roles(session, ("owner",))
+    else:
+        # A new ticket, an emergency: whoever is on duty; at night, the emergency goes
+        # to the owners at once, a routine ticket waits for the next opening.
+        named = on_duty(session, now, calendar)
+        if not named and is_urgent:
+            named = staff_with_roles(session, ("owner",))
+        elif not named:
+            opening = calendar.next_opening(now)
+            for member in on_duty(session, opening, calendar):
+                yield member, opening
+            return
+    moment = now if is_urgent or calendar.is_open(now) else calendar.next_opening(now)
+    seen: set[int] = set()
+    for member in named:
+        if member.staff_id not in seen:
+            seen.add(member.staff_id)
+            yield member, moment
+
+
+def _customer_moment(
+    config: NotifyConfig,
+    kind: str,
+    data: Mapping[str, Any],
+    addressee: Addressee,
+    now: datetime,
+    is_urgent: bool,
+) -> datetime:
+    if kind == "maintenance_reminder":
+        return max(now, data["starts_at"] - config.maintenance_reminder)
+    if is_urgent:
+        return now
+    window = config.calendar_in(addressee.timezone).next_opening(now)
+    if (
+        kind == "maintenance_announcement"
+        and window > data["starts_at"] - config.maintenance_notice
+    ):
+        # Waiting for office hours would cut the notice short: the notice wins.
+        return now
+    return window
+
+
+# -- what ---------------------------------------------------------------------------
+
+
+def context_for(
+    config: NotifyConfig, addressee: Addressee, data: Mapping[str, Any], **extra: Any
+) -> dict[str, Any]:
+    portal = f"{config.public_url}/tickets"
+    ticket_id = data.get("ticket_id")
+    ticket_link = None
+    if ticket_id is not None:
+        ticket_link = (
+            f"{portal}/desk/tickets/{ticket_id}"
+            if addressee.staff
+            else f"{portal}/portal/tickets/{ticket_id}"
+        )
+    token = addressee.token
+    return {
+        "recipient": {
+            "name": addressee.name or None,
+            "email": addressee.addresses.get("email"),
+            "language": addressee.languages[0],
+            "timezone": addressee.timezone,
+        },
+        "company": config.company,
+        "data": data,
+        "links": {
+            "ticket": ticket_link,
+            "survey": data.get("survey_url"),
+            "preferences": f"{config.public_url}/notify/preferences/{token}" if token else None,
+            "unsubscribe": f"{config.public_url}/notify/unsubscribe/{token}" if token else None,
+        },
+        **extra,
+    }
+
+
+def write(
+    session: Session,
+    config: NotifyConfig,
+    kind: MessageKind,
+    addressee: Addressee,
+    data: Mapping[str, Any],
+    source_event_id: str,
+    source_event_type: str,
+    moment: datetime,
+    now: datetime,
+    edits: Overrides,
+    *,
+    channels: Sequence[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> list[Notification]:
+    """One notification per channel the addressee is reachable on (or one parked email
+    when they are reachable on none)."""
+    is_urgent = urgent(kind.kind, data) or kind.kind in TIMED_KINDS
+    if channels is not None:
+        wanted = [c for c in channels if c in addressee.addresses]
+    elif is_urgent:
+        # The fastest way to reach them; the next one if it fails (see the dispatcher).
+        wanted = [c for c in URGENT_ORDER if c in addressee.addresses][:1]
+    else:
+        wanted = [c for c in CHANNELS if c in addressee.addresses]
+    if not wanted:
+        wanted = ["email"]
+    written: list[Notification] = []
+    context = context_for(config, addressee, data, **(extra or {}))
+    for channel in wanted:
+        exists = session.execute(
+            select(Notification.id).where(
+                Notification.source_event_id == source_event_id,
+                Notification.kind == kind.kind,
+                Notification.recipient_key == addressee.key,
+                Notification.channel == channel,
+            )
+        ).first()
+        if exists is not None:
+            continue
+        notification = Notification(
+            source_event_id=source_event_id,
+            source_event_type=source_event_type,
+            kind=kind.kind,
+            recipient_key=addressee.key,
+            recipient_name=addressee.name,
+            customer_id=addressee.customer_id,
+            channel=channel,
+            address=addressee.addresses.get(channel),
+            language=addressee.languages[0],
+            urgent=is_urgent,
+            not_before=moment.astimezone(UTC),
+            attempts=0,
+            created_at=now,
+        )
+        detail = _fill(config, notification, kind, addressee, context, edits, now)
+        session.add(notification)
+        session.flush()
+        log(session, notification, notification.status, detail)
+        written.append(notification)
+    return written
+
+
+def _fill(
+    config: NotifyConfig,
+    notification: Notification,
+    kind: MessageKind,
+    addressee: Addressee,
+    context: Mapping[str, Any],
+    edits: Overrides,
+    now: datetime,
+) -> str | None:
+    """Render the words and settle the status; returns the delivery log's detail."""
+    if notification.address is None:
+        notification.status = "parked"
+        notification.reason = (
+            f"{addressee.name or addressee.key} has no address for {notification.channel}"
+        )
+        return notification.reason
+    if not kind.transactional and addressee.opted_out:
+        notification.status = "skipped"
+        notification.reason = "the customer opted out of this kind of message"
+        return notification.reason
+    try:
+        rendered = render(kind, notification.channel, addressee.languages, context, edits)
+    except RenderFailure as failure:
+        notification.status = "parked"
+        notification.reason = failure.reason
+        return failure.reason
+    notification.language = rendered.language
+    notification.fell_back_from = rendered.fell_back_from
+    notification.subject = rendered.subject
+    notification.body_text = rendered.text
+    notification.body_html = rendered.html
+    headers: dict[str, str] = {}
+    links = context["links"]
+    if not kind.transactional and links.get("unsubscribe"):
+        headers["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    notification.headers = json.dumps(headers) if headers else None
+    details = []
+    if rendered.fell_back_from:
+        details.append(
+            f"no {rendered.fell_back_from} text for {kind.kind} {notification.channel}: "
+            f"written in {rendered.language}"
+        )
+    if notification.not_before > now + timedelta(seconds=1):
+        notification.status = "held"
+        local = notification.not_before.astimezone(config.calendar_in(addressee.timezone).zone)
+        details.append(f"held until {local.isoformat(timespec='minutes')} ({addressee.timezone})")
+    else:
+        notification.status = "queued"
+    return "; ".join(details) or None
+
+
+# -- written again ---------------------------------------------------------------------
+
+
+def addressee_of(
+    session: Session, config: NotifyConfig, notification: Notification
+) -> Addressee | None:
+    """The notification's recipient as they are now (None for a requester billing does
+    not know, or someone no longer in the directory)."""
+    kind = load_catalogue().kind(notification.kind)
+    prefix, _, identifier = notification.recipient_key.partition(":")
+    if prefix == "customer" and identifier.isdigit():
+        contact = session.get(CustomerContact, int(identifier))
+        return customer_addressee(contact, kind) if contact else None
+    if prefix == "staff" and identifier.isdigit():
+        member = session.get(StaffContact, int(identifier))
+        return staff_addressee(config, member, kind, notification.urgent) if member else None
+    return None
+
+
+def remember_source(
+    session: Session, event_id: str, event_type: str, payload: Mapping[str, Any]
+) -> None:
+    """Keep what a notification was written from: an event's payload, or for notify's own
+    messages (``event_type`` not on the bus) their context."""
+    if session.get(SourceEvent, event_id) is None:
+        session.add(
+            SourceEvent(event_id=event_id, event_type=event_type, payload=json.dumps(payload))
+        )
+
+
+def source_of(
+    session: Session, notification: Notification
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``(data, extra context)`` the notification was written from, or None if unknown."""
+    source = session.get(SourceEvent, notification.source_event_id)
+    if source is None:
+        return None
+    payload = json.loads(source.payload)
+    if source.event_type in REGISTRY:
+        return load_payload(source.event_type, payload), {}
+    return {}, payload

@@ -1,0 +1,61 @@
+"""Notify hears every event that has a message in the catalogue, plans its notifications
+in the same transaction as the inbox record (a re-delivered event plans nothing), and
+follows the desk's maintenance windows."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.notify.catalogue import load_catalogue
+from services.notify.config import NotifyConfig
+from services.notify.models import PENDING, Maintenance, Notification
+from services.notify.planning import log, plan_event
+from shared.bus.subscriber import ReceivedEvent, Subscriber
+
+messages = Subscriber("notify.messages")
+
+
+@lru_cache(maxsize=1)
+def current_config() -> NotifyConfig:
+    public_url = (
+        os.environ.get("CORTESIA_NOTIFY_PUBLIC_URL")
+        or os.environ.get("CORTESIA_PUBLIC_URL")
+        or "http://localhost:8000"
+    )
+    return NotifyConfig.from_env(public_url)
+
+
+def plan(session: Session, event: ReceivedEvent) -> None:
+    # The event's own moment decides the business window: an event delivered late
+    # (the broker was down) is as due as it would have been.
+    occurred_at = event.envelope.occurred_at
+    moment = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
+    plan_event(
+        session, current_config(), event.event_type, event.event_id, event.envelope.payload, moment
+    )
+
+
+for _event_type in sorted({k.event for k in load_catalogue().kinds() if k.event is not None}):
+    messages.handles(_event_type)(plan)
+
+
+@messages.handles("tickets.maintenance_cancelled.v1")
+def maintenance_cancelled(session: Session, event: ReceivedEvent) -> None:
+    maintenance = session.get(Maintenance, event.data["maintenance_id"])
+    if maintenance is None or maintenance.cancelled:
+        return
+    maintenance.cancelled = True
+    for notification in session.execute(
+        select(Notification).where(
+            Notification.source_event_id == maintenance.event_id,
+            Notification.status.in_(PENDING),
+        )
+    ).scalars():
+        notification.status = "cancelled"
+        notification.reason = "the maintenance window was called off"
+        log(session, notification, "cancelled", notification.reason)
