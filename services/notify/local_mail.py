@@ -44,7 +44,8 @@ class LocalMailServer:
         self._controller = Controller(_Keeper(maildir), hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:
-        self.maildir.mkdir(parents=True, exist_ok=True)
+        self.maildir.parent.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.maildir, create=True)
         self._controller.start()
 
     def stop(self) -> None:
@@ -62,7 +63,7 @@ class KeptMessage:
 
 def kept_messages(maildir: Path, limit: int = 200) -> list[KeptMessage]:
     """The newest messages first."""
-    if not maildir.exists():
+    if not (maildir / "cur").exists():
         return []
     box = mailbox.Maildir(maildir, create=False)
     parser = BytesParser(policy=policy.default)

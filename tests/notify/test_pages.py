@@ -256,3 +256,8 @@ def test_duty_hours_decide_who_is_alerted(app: Flask, database: Database) -> Non
     agent = StaffSession(app, AGENT)
     refused = agent.client.post("/duty/2", data={"slots": "", "csrf_token": agent.token})
     assert refused.status_code == 403
+
+
+def test_the_local_mailbox_shows_what_the_embedded_mail_server_kept(app: Flask) -> None:
+    page = StaffSession(app, AGENT).get("/mailbox", headers=HTML)
+    assert page.status_code == 200 and "No email yet." in page.text
