@@ -9,6 +9,7 @@ from flask import Flask
 
 from services.notify.channels import Channel, SmtpChannel, SmtpSettings, provider_channels_from_env
 from services.notify.directory import directory
+from services.notify.reports import ReportJob, activity
 from services.notify.subscribers import current_config, messages
 from shared.background import BackgroundJob
 from shared.bus.subscriber import Subscriber
@@ -18,7 +19,7 @@ from shared.web import create_service_app
 
 NAME = "notify"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SUBSCRIBERS: list[Subscriber] = [directory, messages]
+SUBSCRIBERS: list[Subscriber] = [directory, messages, activity]
 
 
 def local_maildir(settings: Settings) -> Path:
@@ -30,7 +31,8 @@ def uses_local_mail(settings: Settings) -> bool:
 
 
 def background_jobs(settings: Settings, database: Database) -> list[BackgroundJob]:
-    """The dispatcher, and in embedded mode without an SMTP server, the local one."""
+    """The dispatcher, the monthly reports, and in embedded mode without an SMTP server,
+    the local one."""
     from services.notify.dispatcher import Dispatcher
     from services.notify.local_mail import LocalMailServer
 
@@ -53,6 +55,7 @@ def background_jobs(settings: Settings, database: Database) -> list[BackgroundJo
             raise ConfigurationError(f"notify cannot send email: {error}") from None
     channels: dict[str, Channel] = {"email": SmtpChannel(smtp), **provider_channels_from_env()}
     jobs.append(Dispatcher(database, channels, config))
+    jobs.append(ReportJob(database, config))
     return jobs
 
 

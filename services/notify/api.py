@@ -8,6 +8,9 @@
   a preview of a draft on the kind's sample data.
 - ``/api/customers/<id>/preferences``: a customer's channels, phone, chat
   handle, opt-out and second language.
+- ``POST /api/reports/replies``: the inbound mail intake hands over a message
+  (``message/rfc822``) sent to a report's reply address; it is announced as
+  ``notify.report_reply_received.v1``.
 
 Errors are JSON ``{"error", "message"}`` (and ``"errors"`` per field).
 """
@@ -16,9 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from typing import Any
 
-from flask import Flask, abort, current_app
+from flask import Flask, abort, current_app, jsonify, request
 from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
@@ -28,6 +34,7 @@ from services.notify.config import NotifyConfig
 from services.notify.directory import PreferenceError, set_preferences
 from services.notify.models import STATUSES, CustomerContact, DeliveryLogEntry, Notification
 from services.notify.public import cancel_optional
+from services.notify.reports import ReplyError, receive_reply
 from shared.db import Database
 from shared.web import current_staff
 from shared.web.api import init_service_api, staff_blueprint
@@ -174,6 +181,7 @@ def _blueprint(name: str, url_prefix: str, description: str) -> Any:
             delivery_log.LogError: 409,
             template_editing.EditError: 422,
             PreferenceError: 422,
+            ReplyError: 422,
         },
     )
 
@@ -181,6 +189,7 @@ def _blueprint(name: str, url_prefix: str, description: str) -> Any:
 notifications = _blueprint("notifications", "/api/notifications", "The delivery log")
 templates = _blueprint("templates", "/api/templates", "Message templates")
 customers = _blueprint("customers", "/api/customers", "Customers' channel preferences")
+reports = _blueprint("reports", "/api/reports", "Replies to the periodic reports")
 
 
 @notifications.route("", methods=["GET"])
@@ -321,5 +330,23 @@ def put_preferences(data: dict[str, Any], customer_id: int) -> Any:
         return _preferences_out(contact)
 
 
+MAX_REPLY_BYTES = 5 * 1024 * 1024
+
+
+@reports.route("/replies", methods=["POST"])
+def post_reply() -> Any:
+    """A customer's answer to their report, as raw email (``message/rfc822``)."""
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        abort(400, description="Send the email itself as the request body (message/rfc822).")
+    if len(raw) > MAX_REPLY_BYTES:
+        abort(413, description="The message is over 5 MiB.")
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    with _database().transaction() as session:
+        customer_id = receive_reply(session, message, datetime.now(UTC))
+    return jsonify(customer_id=customer_id), 202
+
+
 def init_api(app: Flask) -> Api:
-    return init_service_api(app, "Cortesia notify", [notifications, templates, customers])
+    return init_service_api(app, "Cortesia notify", [notifications, templates, customers, reports])

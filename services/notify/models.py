@@ -186,3 +186,25 @@ class DeliveryLogEntry(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     status: Mapped[str] = mapped_column(String(10))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CustomerActivity(Base):
+    """What happened on a customer's account, as the desk and billing announced it: the
+    material of their periodic report (P-REPORT). One row per ticket, incident or invoice,
+    updated as its status moves."""
+
+    __tablename__ = "customer_activity"
+    __table_args__ = (UniqueConstraint("customer_id", "subject_kind", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    subject_kind: Mapped[str] = mapped_column(String(10))
+    """``ticket``, ``incident`` or ``invoice``."""
+    subject_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20))
+    total_minor: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -369,6 +369,7 @@ def write(
     *,
     channels: Sequence[str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> list[Notification]:
     """One notification per channel the addressee is reachable on (or one parked email
     when they are reachable on none)."""
@@ -410,7 +411,7 @@ def write(
             attempts=0,
             created_at=now,
         )
-        detail = _fill(config, notification, kind, addressee, context, edits, now)
+        detail = _fill(config, notification, kind, addressee, context, edits, now, headers)
         session.add(notification)
         session.flush()
         log(session, notification, notification.status, detail)
@@ -426,6 +427,7 @@ def _fill(
     context: Mapping[str, Any],
     edits: Overrides,
     now: datetime,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> str | None:
     """Render the words and settle the status; returns the delivery log's detail."""
     if notification.address is None:
@@ -449,7 +451,7 @@ def _fill(
     notification.subject = rendered.subject
     notification.body_text = rendered.text
     notification.body_html = rendered.html
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(extra_headers or {})
     links = context["links"]
     if not kind.transactional and links.get("unsubscribe"):
         headers["List-Unsubscribe"] = f"<{links['unsubscribe']}>"

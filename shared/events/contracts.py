@@ -463,6 +463,19 @@ class NotificationSentV1(Schema):
     sent_at = fields.AwareDateTime(required=True)
 
 
+@REGISTRY.register("notify.report_reply_received.v1")
+class ReportReplyReceivedV1(Schema):
+    """P-REPORT: a managed customer answered their periodic report; the desk keeps the
+    comments as a note on the customer."""
+
+    customer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    comments = fields.String(required=True, validate=validate.Length(min=1))
+    """The customer's own words, with the quoted report taken out."""
+    received_at = fields.AwareDateTime(required=True)
+
+
 @REGISTRY.register("notify.notification_failed.v1")
 class NotificationFailedV1(Schema):
     notification_id = fields.Integer(required=True)
