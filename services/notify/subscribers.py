@@ -22,12 +22,8 @@ messages = Subscriber("notify.messages")
 
 @lru_cache(maxsize=1)
 def current_config() -> NotifyConfig:
-    public_url = (
-        os.environ.get("CORTESIA_NOTIFY_PUBLIC_URL")
-        or os.environ.get("CORTESIA_PUBLIC_URL")
-        or "http://localhost:8000"
-    )
-    return NotifyConfig.from_env(public_url)
+    # The platform's own address (not notify's): messages link to every service's pages.
+    return NotifyConfig.from_env(os.environ.get("CORTESIA_PUBLIC_URL") or "http://localhost:8000")
 
 
 def plan(session: Session, event: ReceivedEvent) -> None:
