@@ -74,6 +74,24 @@ def invoice_ref(invoice: InvoiceFacts) -> dict[str, Any]:
     }
 
 
+def issued_ref(invoice: InvoiceFacts) -> dict[str, Any]:
+    """An issued invoice's event: the reference and the invoice itself."""
+    return {
+        **invoice_ref(invoice),
+        "period_start": invoice.period_start,
+        "period_end": invoice.period_end,
+        "lines": [
+            {
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_minor": line.unit_minor,
+                "amount_minor": line.amount_minor,
+            }
+            for line in invoice.lines
+        ],
+    }
+
+
 def subscription_ref(subscription: Subscription) -> dict[str, Any]:
     return {
         **customer_ref(subscription.customer),

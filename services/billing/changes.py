@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from services.billing.accounts import (
     BillingError,
     announce,
-    invoice_ref,
+    issued_ref,
     next_in_sequence,
     note,
     subscription_ref,
@@ -203,7 +203,7 @@ def _issue_proration(
         raise BillingError("The proration invoice would fail its checks: " + " ".join(reasons))
     # Kept so the delivery watch can match notify's confirmation to this invoice.
     invoice.issued_event_id = announce(
-        session, "billing.invoice_issued.v1", invoice_ref(invoice)
+        session, "billing.invoice_issued.v1", issued_ref(invoice)
     ).event_id
     return invoice
 

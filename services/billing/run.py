@@ -55,6 +55,7 @@ from services.billing.accounts import (
     BillingError,
     NotFound,
     invoice_ref,
+    issued_ref,
     next_in_sequence,
     reserve_in_sequence,
     subscription_ref,
@@ -592,7 +593,7 @@ def _announce_issued(session: Session, day: Day, invoice: Invoice | RenewalDraft
         day,
         invoice.customer,
         "billing.invoice_issued.v1",
-        invoice_ref(invoice),
+        issued_ref(invoice),
         event_id=invoice.issued_event_id,
     )
     day.count("invoices_issued")

@@ -72,9 +72,21 @@ class _InvoiceRef(_CustomerRef):
     due_date = fields.Date(required=True)
 
 
+class InvoiceLineRef(Schema):
+    description = fields.String(required=True)
+    """Written in the customer's language."""
+    quantity = fields.Integer(required=True)
+    unit_minor = fields.Integer(required=True)
+    amount_minor = fields.Integer(required=True)
+
+
 @REGISTRY.register("billing.invoice_issued.v1")
 class InvoiceIssuedV1(_InvoiceRef):
-    pass
+    """The invoice itself goes with it: notify writes it into the customer's email."""
+
+    lines = fields.List(fields.Nested(InvoiceLineRef), load_default=list)
+    period_start = fields.Date(allow_none=True, load_default=None)
+    period_end = fields.Date(allow_none=True, load_default=None)
 
 
 @REGISTRY.register("billing.invoice_held.v1")

@@ -115,7 +115,18 @@ def test_an_invoice_is_emailed_once_in_the_customers_language_and_reported(
     database: Database, sink: MailSink, dispatcher: Dispatcher
 ) -> None:
     ana = customer(7, "Ana Souza", "ana@padaria.example")
-    issued = deliver(database, "billing.invoice_issued.v1", invoice(ana, 41, 12990), SAO_PAULO_NOON)
+    line = {
+        "description": "Hospedagem Pro, dezembro",
+        "quantity": 1,
+        "unit_minor": 12990,
+        "amount_minor": 12990,
+    }
+    issued = deliver(
+        database,
+        "billing.invoice_issued.v1",
+        {**invoice(ana, 41, 12990), "lines": [line]},
+        SAO_PAULO_NOON,
+    )
     deliver(
         database,
         "billing.invoice_issued.v1",
@@ -127,6 +138,7 @@ def test_an_invoice_is_emailed_once_in_the_customers_language_and_reported(
     (mail,) = received(sink, 1)
     assert mail.recipients == ("ana@padaria.example",)
     assert "Ana" in body(mail.message) and "R$" in body(mail.message)
+    assert "Hospedagem Pro, dezembro: R$ 129,90" in body(mail.message), "the invoice goes with it"
     assert mail.message.get_body(("html",)) is not None
     assert dispatcher.drain() == 0, "nothing is sent twice"
     (sent,) = outbox_events(database, "notify.notification_sent.v1")
