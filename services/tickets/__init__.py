@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from services.tickets.replicas import billing_state, deliveries, training_policy
 from shared.bus.subscriber import Subscriber
 from shared.config import Settings
 from shared.db import Database
@@ -13,7 +14,7 @@ from shared.web import create_service_app
 
 NAME = "tickets"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SUBSCRIBERS: list[Subscriber] = []
+SUBSCRIBERS: list[Subscriber] = [billing_state, training_policy, deliveries]
 
 
 def create_app(

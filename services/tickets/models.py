@@ -1,11 +1,30 @@
-"""The desk's own tables."""
+"""The desk's own tables: staff and their audit trail, tickets with their messages and
+history, and replicas of what the other services announce (customers and their billing
+state, training's review policies and suggested scripts, notify's deliveries)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, DateTime, String
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
+"""``waiting``: on the customer (the SLA clock stops); ``on_hold``: on something else."""
+OPEN_STATUSES = ("new", "open", "waiting", "on_hold")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -21,6 +40,198 @@ class StaffMember(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AuditEntry(Base):
+    """Who did what at the desk, for the owner to look back on."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    """The staff member's email, or ``customer:<email>`` / ``system``."""
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(120))
+    """e.g. ``ticket:42``, ``staff:3``."""
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CustomerReplica(Base):
+    """A customer as billing announces them, with their billing state (P-ONE-GRACE shown
+    before the click)."""
+
+    __tablename__ = "customers"
+
+    customer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    language: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    managed: Mapped[bool] = mapped_column(Boolean, default=False)
+    billing_status: Mapped[str] = mapped_column(String(20), default="active")
+    """``active``, ``overdue``, ``suspended`` or ``cancelled``."""
+    suspended_subscription_id: Mapped[int | None] = mapped_column(Integer)
+    grace_used_on: Mapped[date | None] = mapped_column(Date)
+    billing_note: Mapped[str | None] = mapped_column(Text)
+    """The last thing billing said, e.g. why a grace was refused."""
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_queue", "status", "priority", "created_at"),
+        Index("ix_tickets_customer", "customer_id", "created_at"),
     )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    """``T-<id>-<secret>``: threads replies, and lets a customer open it from a message."""
+    subject: Mapped[str] = mapped_column(String(300))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    requester_name: Mapped[str] = mapped_column(String(200))
+    requester_email: Mapped[str] = mapped_column(String(254), index=True)
+    language: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(10))
+    """``portal``, ``email``, ``api`` or ``phone``."""
+    department: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="new")
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    emergency_kind: Mapped[str | None] = mapped_column(String(20))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    tags: Mapped[str] = mapped_column(String(500), default="")
+    """Comma-separated, lower case."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_customer_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_staff_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cause: Mapped[str | None] = mapped_column(Text)
+    fix: Mapped[str | None] = mapped_column(Text)
+    prevention: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[int | None] = mapped_column(Integer)
+    sla_alerted: Mapped[str] = mapped_column(String(120), default="")
+    """Which SLA warnings and breaches were already announced, so each goes once."""
+    follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the P-EASE follow-up after the resolution was asked for."""
+    closing_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the customer was told an inactive ticket will close."""
+
+
+class Message(Base):
+    """A message on a ticket: the customer's, a staff reply (maybe held for review), or an
+    internal note."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    author: Mapped[str] = mapped_column(String(10))
+    """``customer``, ``staff`` or ``system``."""
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(10), default="sent")
+    """``sent``, ``held`` (for review), ``returned`` (to its author with a comment)."""
+    findings: Mapped[str | None] = mapped_column(Text)
+    """JSON of the checker's findings when it was written."""
+    override_note: Mapped[str | None] = mapped_column(Text)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Pause(Base):
+    """A span the ticket waited on the customer: its SLA clock stopped."""
+
+    __tablename__ = "pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HistoryEntry(Base):
+    """Every change on a ticket, in order."""
+
+    __tablename__ = "ticket_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    actor: Mapped[str] = mapped_column(String(254))
+    change: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Rating(Base):
+    __tablename__ = "ratings"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewPolicy(Base):
+    """Training's word on a staff member: the share of their replies to hold for review."""
+
+    __tablename__ = "review_policies"
+
+    staff_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    share_held: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class SuggestedScript(Base):
+    """The script training suggests for a ticket's situation."""
+
+    __tablename__ = "suggested_scripts"
+
+    ticket_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    playbook_id: Mapped[str] = mapped_column(String(80))
+    situation: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class CheckerTuning(Base):
+    """The owner's tuning of one reply check, as training announces it: the desk applies
+    the same checks before a reply is sent."""
+
+    __tablename__ = "checker_tuning"
+
+    check_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    overrides: Mapped[str] = mapped_column(Text)
+
+
+class DeliveryReplica(Base):
+    """A message notify sent (or could not send) to a customer, for their timeline."""
+
+    __tablename__ = "deliveries"
+
+    notification_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    source_event_type: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CustomerNote(Base):
+    """Something the desk keeps about a customer (a reply to their report, a call)."""
+
+    __tablename__ = "customer_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    author: Mapped[str] = mapped_column(String(254))
+    body: Mapped[str] = mapped_column(Text)

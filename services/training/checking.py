@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.training.checker import CHECK_KEYS, KnownCustomer, ReplyChecker, default_lexicon
 from services.training.checker.lexicon import Lexicon, LexiconError, with_overrides
 from services.training.models import CheckerSetting, CustomerReplica
+from shared.bus.outbox import record_event
 
 PUBLIC_MAIL_DOMAINS = frozenset(
     {
@@ -48,17 +49,23 @@ def save_overrides(
     session.merge(
         CheckerSetting(check_key=check_key, overrides=json.dumps(stored), updated_by=updated_by)
     )
+    record_event(
+        session,
+        "training",
+        "training.checker_tuned.v1",
+        {"check_key": check_key, "overrides": stored, "updated_by": updated_by},
+    )
     return tuned
 
 
 def directory(session: Session) -> list[KnownCustomer]:
     return [
-        KnownCustomer(row.customer_id, row.name, row.email, _private_domain(row.email))
+        KnownCustomer(row.customer_id, row.name, row.email, private_domain(row.email))
         for row in session.execute(select(CustomerReplica)).scalars()
     ]
 
 
-def _private_domain(email: str | None) -> str | None:
+def private_domain(email: str | None) -> str | None:
     if not email or "@" not in email:
         return None
     domain = email.rsplit("@", 1)[1].strip().lower()

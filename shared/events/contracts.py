@@ -361,6 +361,19 @@ class TicketClosedV1(_TicketRef):
     )
 
 
+@REGISTRY.register("tickets.portal_link_requested.v1")
+class PortalLinkRequestedV1(Schema):
+    """Someone asked to sign in to the customer portal: notify emails the link at once.
+    Following it proves the address is theirs (how a new customer is verified)."""
+
+    email = fields.Email(required=True)
+    customer_id = fields.Integer(allow_none=True, load_default=None)
+    name = fields.String(allow_none=True, load_default=None)
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    link = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
 class _TicketAlert(Schema):
     ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
     subject = fields.String(required=True)
@@ -450,6 +463,16 @@ class CertificationRevokedV1(Schema):
     share_held = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
     reason = fields.String(required=True)
     confirmed_by = fields.String(required=True)
+
+
+@REGISTRY.register("training.checker_tuned.v1")
+class CheckerTunedV1(Schema):
+    """The owner tuned a reply check: the desk applies the same checks before a send."""
+
+    check_key = fields.String(required=True)
+    overrides = fields.Dict(required=True)
+    """Any of ``severity``, ``phrases`` (lists by language or role), ``numbers``."""
+    updated_by = fields.String(required=True)
 
 
 @REGISTRY.register("training.script_suggested.v1")
