@@ -33,7 +33,8 @@ class Settings:
     retry_base_seconds: float = 1.0
     prefetch: int = 100
     heartbeat_seconds: int = 20
-    public_url: str = "http://localhost:8000"
+    public_url: str = "http://localhost:8000/tickets"
+    """Where this service's own pages are reached (links in messages are built on it)."""
 
     @property
     def embedded_bus(self) -> bool:
@@ -60,6 +61,15 @@ def _int(env: Mapping[str, str], service: str, name: str, default: int, minimum:
     if value < minimum:
         raise ConfigurationError(f"CORTESIA_{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _service_url(env: Mapping[str, str], service: str) -> str:
+    """Where this service's pages are reached: its own variable, else its path under the
+    platform's address (the one origin every service shares)."""
+    own = env.get(f"CORTESIA_{service.upper()}_PUBLIC_URL")
+    if own:
+        return own.rstrip("/")
+    return f"{(env.get('CORTESIA_PUBLIC_URL') or 'http://localhost:8000').rstrip('/')}/{service}"
 
 
 def data_dir_from(env: Mapping[str, str], override: str | Path | None = None) -> Path:
@@ -89,5 +99,5 @@ def load_settings(
         retry_base_seconds=float(_lookup(env, service, "BUS_RETRY_BASE_SECONDS") or 1.0),
         prefetch=_int(env, service, "BUS_PREFETCH", 100, 1),
         heartbeat_seconds=_int(env, service, "BUS_HEARTBEAT", 20, 0),
-        public_url=(_lookup(env, service, "PUBLIC_URL") or "http://localhost:8000").rstrip("/"),
+        public_url=_service_url(env, service),
     )

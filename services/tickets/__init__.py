@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from services.tickets.replicas import billing_state, deliveries, training_policy
+from services.tickets.upkeep import UpkeepJob
 from shared.bus.subscriber import Subscriber
 from shared.config import Settings
 from shared.db import Database
@@ -17,11 +18,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SUBSCRIBERS: list[Subscriber] = [billing_state, training_policy, deliveries]
 
 
+def background_jobs(settings: Settings, database: Database) -> list[UpkeepJob]:
+    """SLA warnings and breaches, follow-ups after resolutions, closing inactive tickets."""
+    return [UpkeepJob(database)]
+
+
 def create_app(
     settings: Settings, database: Database, bus_database: Database | None = None
 ) -> Flask:
     from services.tickets import views
+    from services.tickets.desk_pages import desk
+    from services.tickets.staff_pages import staff_pages
 
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(views.bp)
+    app.register_blueprint(desk)
+    app.register_blueprint(staff_pages)
     return app

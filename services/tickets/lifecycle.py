@@ -48,6 +48,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands timezone-aware columns back naive (they are stored in UTC)."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def history(session: Session, ticket: Ticket, actor: str, change: str, detail: str | None) -> None:
     session.add(
         HistoryEntry(ticket_id=ticket.id, at=now(), actor=actor, change=change, detail=detail)
@@ -187,6 +194,9 @@ def customer_message(session: Session, ticket: Ticket, body: str, actor: str) ->
     moment = now()
     message = Message(ticket_id=ticket.id, author="customer", body=body, created_at=moment)
     session.add(message)
+    last_reply, turn = aware(ticket.last_staff_reply_at), aware(ticket.customer_turn_at)
+    if last_reply is not None and (turn is None or turn < last_reply):
+        ticket.customer_turn_at = moment
     ticket.last_customer_message_at = moment
     ticket.updated_at = moment
     if ticket.status in ("waiting", "resolved", "new"):

@@ -43,6 +43,31 @@ class StaffMember(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class PasswordLink(Base):
+    """A single-use link to set a password (a new member's first, or a forgotten one); only
+    its hash is kept."""
+
+    __tablename__ = "password_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInAttempt(Base):
+    """Each failed sign-in, for the rate limit."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    """The client's IP address."""
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
 class AuditEntry(Base):
     """Who did what at the desk, for the owner to look back on."""
 
@@ -56,6 +81,15 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(120))
     """e.g. ``ticket:42``, ``staff:3``."""
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class DeskSetting(Base):
+    """The owner's settings of the desk (the SLA targets), as JSON by key."""
+
+    __tablename__ = "desk_settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class CustomerReplica(Base):
@@ -73,6 +107,8 @@ class CustomerReplica(Base):
     billing_status: Mapped[str] = mapped_column(String(20), default="active")
     """``active``, ``overdue``, ``suspended`` or ``cancelled``."""
     suspended_subscription_id: Mapped[int | None] = mapped_column(Integer)
+    subscription_id: Mapped[int | None] = mapped_column(Integer)
+    """The subscription billing last spoke of (what a cancellation request names)."""
     grace_used_on: Mapped[date | None] = mapped_column(Date)
     billing_note: Mapped[str | None] = mapped_column(Text)
     """The last thing billing said, e.g. why a grace was refused."""
@@ -107,6 +143,9 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_customer_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    customer_turn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The customer's first message since the last staff reply: the next response's clock
+    runs from it."""
     last_staff_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -201,6 +240,17 @@ class SuggestedScript(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class Presence(Base):
+    """Who has a ticket open right now, and whether they are writing: the collision warning."""
+
+    __tablename__ = "presence"
+
+    ticket_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    staff_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    writing: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class CheckerTuning(Base):
     """The owner's tuning of one reply check, as training announces it: the desk applies
     the same checks before a reply is sent."""
@@ -235,3 +285,17 @@ class CustomerNote(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     author: Mapped[str] = mapped_column(String(254))
     body: Mapped[str] = mapped_column(Text)
+
+
+class PortalToken(Base):
+    """A sign-in link emailed to a customer: single use, short-lived, kept only as its
+    SHA-256 so a copy of the table signs nobody in."""
+
+    __tablename__ = "portal_tokens"
+    __table_args__ = (Index("ix_portal_tokens_email_created", "email", "created_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -44,6 +44,8 @@ def _customer(session: Session, data: Mapping[str, Any]) -> CustomerReplica:
     customer.timezone = data["timezone"]
     if "managed" in data:
         customer.managed = data["managed"]
+    if data.get("subscription_id"):
+        customer.subscription_id = data["subscription_id"]
     return customer
 
 

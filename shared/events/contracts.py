@@ -28,6 +28,19 @@ class StaffRoleChangedV1(Schema):
     new_role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
 
 
+@REGISTRY.register("tickets.password_link_requested.v1")
+class PasswordLinkRequestedV1(Schema):
+    """A staff member's link to set their password (a new account, or a forgotten one):
+    notify emails it at once."""
+
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    name = fields.String(required=True)
+    email = fields.Email(required=True)
+    link = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    new_account = fields.Boolean(required=True)
+
+
 @REGISTRY.register("tickets.staff_removed.v1")
 class StaffRemovedV1(Schema):
     staff_id = fields.Integer(required=True, validate=validate.Range(min=1))

@@ -15,7 +15,7 @@ def test_owner_sets_up_signs_in_once_and_moves_between_services(base_url: str, p
     page.get_by_label("Password", exact=True).fill("correct horse battery")
     page.get_by_label("Repeat the password").fill("correct horse battery")
     page.get_by_role("button", name="Create the owner account").click()
-    expect(page.get_by_role("heading", name="Desk")).to_be_visible()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     expect(page.get_by_text("Welcome, Ana Souza")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "desk.png"), full_page=True)

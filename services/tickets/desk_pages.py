@@ -1,0 +1,527 @@
+"""The staff desk's pages: the queue with its SLA clocks, a ticket with the customer's
+context and the reply checker's findings as you write, the review queue, and opening a
+ticket for a phone call. Every action here also exists in the REST API."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from services.tickets import (
+    billing_requests,
+    clocks,
+    lifecycle,
+    presence,
+    replying,
+    resolution,
+    review,
+)
+from services.tickets.lifecycle import EMERGENCIES, NewTicket, TicketError
+from services.tickets.models import (
+    OPEN_STATUSES,
+    STATUSES,
+    CustomerNote,
+    CustomerReplica,
+    DeliveryReplica,
+    HistoryEntry,
+    Message,
+    Rating,
+    StaffMember,
+    SuggestedScript,
+    Ticket,
+)
+from services.tickets.sla import URGENCY, SlaState, SlaStatus
+from shared.config import Settings
+from shared.db import Database
+from shared.events.contracts import DEPARTMENTS, TICKET_PRIORITIES
+from shared.web import current_staff, roles_required
+
+desk = Blueprint("desk_pages", __name__, url_prefix="/desk", template_folder="templates")
+PAGE_SIZE = 50
+VIEWS = ("open", "mine", "unassigned", "waiting", "emergency", "resolved", "all")
+PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+STAFF_ROLES = ("agent", "billing", "trainee")
+
+
+def _database() -> Database:
+    database: Database = current_app.extensions["cortesia.database"]
+    return database
+
+
+def _member(session: Session) -> StaffMember:
+    identity = current_staff()
+    assert identity is not None
+    member = session.get(StaffMember, identity.id)
+    if member is None or not member.active:
+        abort(403, description="Your account is no longer active.")
+    return member
+
+
+def survey_url(ticket: Ticket) -> str:
+    settings: Settings = current_app.extensions["cortesia.settings"]
+    return f"{settings.public_url}/portal/tickets/{ticket.id}#rate"
+
+
+# -- the queue ---------------------------------------------------------------------------
+
+
+def queue_query(
+    view: str, staff_id: int, department: str | None, priority: str | None, text: str
+) -> Any:
+    query = select(Ticket)
+    if view == "open":
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    elif view == "mine":
+        query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id == staff_id)
+    elif view == "unassigned":
+        query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_(None))
+    elif view == "waiting":
+        query = query.where(Ticket.status == "waiting")
+    elif view == "emergency":
+        query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.emergency.is_(True))
+    elif view == "resolved":
+        query = query.where(Ticket.status.in_(("resolved", "closed")))
+    if department:
+        query = query.where(Ticket.department == department)
+    if priority:
+        query = query.where(Ticket.priority == priority)
+    if text.strip():
+        pattern = f"%{text.strip().lower()}%"
+        bodies = select(Message.ticket_id).where(func.lower(Message.body).like(pattern))
+        query = query.where(
+            or_(
+                func.lower(Ticket.subject).like(pattern),
+                func.lower(Ticket.requester_email).like(pattern),
+                func.lower(Ticket.requester_name).like(pattern),
+                func.lower(Ticket.reference).like(pattern),
+                Ticket.id.in_(bodies),
+            )
+        )
+    return query
+
+
+@desk.get("/")
+@roles_required("agent", "billing", "trainee")
+def queue() -> Any:
+    view = request.args.get("view", "open")
+    if view not in VIEWS:
+        abort(400, description=f"view must be one of {', '.join(VIEWS)}.")
+    department = request.args.get("department") or None
+    if department is not None and department not in DEPARTMENTS:
+        abort(400, description=f"department must be one of {', '.join(DEPARTMENTS)}.")
+    priority = request.args.get("priority") or None
+    if priority is not None and priority not in TICKET_PRIORITIES:
+        abort(400, description=f"priority must be one of {', '.join(TICKET_PRIORITIES)}.")
+    text = request.args.get("q", "")
+    with _database().transaction() as session:
+        member = _member(session)
+        query = queue_query(view, member.id, department, priority, text)
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        tickets = list(
+            session.execute(query.order_by(Ticket.created_at.desc()).limit(500)).scalars()
+        )
+        states = clocks.states(session, tickets)
+        # Emergencies first, then whatever breaches soonest; most pressing at the top.
+        tickets.sort(
+            key=lambda t: (
+                not t.emergency,
+                URGENCY.index(states[t.id].worst) if t.status in OPEN_STATUSES else 9,
+                states[t.id].next_due_at or datetime.max.replace(tzinfo=UTC),
+                PRIORITY_ORDER.get(t.priority, 9),
+            )
+        )
+        names = dict(session.execute(select(StaffMember.id, StaffMember.name)).all())
+        held = session.execute(
+            select(func.count()).select_from(Message).where(Message.state == "held")
+        ).scalar_one()
+        return render_template(
+            "tickets/desk/queue.html",
+            tickets=tickets[:PAGE_SIZE],
+            total=total,
+            states=states,
+            names=names,
+            view=view,
+            views=VIEWS,
+            department=department,
+            priority=priority,
+            text=text,
+            departments=DEPARTMENTS,
+            priorities=TICKET_PRIORITIES,
+            held=held,
+            staff=member,
+        )
+
+
+# -- one ticket ---------------------------------------------------------------------------
+
+
+def _ticket(session: Session, ticket_id: int) -> Ticket:
+    try:
+        return lifecycle.get_ticket(session, ticket_id)
+    except lifecycle.NotFound as missing:
+        abort(404, description=str(missing))
+
+
+def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dict[str, Any]:
+    customer = session.get(CustomerReplica, ticket.customer_id) if ticket.customer_id else None
+    messages = list(
+        session.execute(
+            select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+        ).scalars()
+    )
+    return {
+        "ticket": ticket,
+        "messages": messages,
+        "findings": {m.id: json.loads(m.findings) for m in messages if m.findings},
+        "history": list(
+            session.execute(
+                select(HistoryEntry)
+                .where(HistoryEntry.ticket_id == ticket.id)
+                .order_by(HistoryEntry.id)
+            ).scalars()
+        ),
+        "customer": customer,
+        "deliveries": list(
+            session.execute(
+                select(DeliveryReplica)
+                .where(DeliveryReplica.customer_id == ticket.customer_id)
+                .order_by(DeliveryReplica.at.desc())
+                .limit(10)
+            ).scalars()
+        )
+        if ticket.customer_id
+        else [],
+        "notes": list(
+            session.execute(
+                select(CustomerNote)
+                .where(CustomerNote.customer_id == ticket.customer_id)
+                .order_by(CustomerNote.at.desc())
+                .limit(10)
+            ).scalars()
+        )
+        if ticket.customer_id
+        else [],
+        "open_elsewhere": session.execute(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.customer_id == ticket.customer_id,
+                Ticket.id != ticket.id,
+                Ticket.status.in_(OPEN_STATUSES),
+            )
+        ).scalar_one()
+        if ticket.customer_id
+        else 0,
+        "script": session.get(SuggestedScript, ticket.id),
+        "rating": session.get(Rating, ticket.id),
+        "sla": clocks.states(session, [ticket])[ticket.id],
+        "staff": member,
+        "team": list(
+            session.execute(
+                select(StaffMember).where(StaffMember.active.is_(True)).order_by(StaffMember.name)
+            ).scalars()
+        ),
+        "others": presence.others(session, ticket.id, member.id),
+        "statuses": [s for s in STATUSES if s != "resolved"],
+        "priorities": TICKET_PRIORITIES,
+        "names": dict(session.execute(select(StaffMember.id, StaffMember.name)).all()),
+        "today": datetime.now(UTC).date(),
+    }
+
+
+def _ticket_page(ticket_id: int, status: int = 200, **extra: Any) -> Any:
+    with _database().transaction() as session:
+        member = _member(session)
+        ticket = _ticket(session, ticket_id)
+        presence.touch(session, ticket.id, member.id, writing=False)
+        context = ticket_context(session, ticket, member)
+        context.update(extra)
+        return render_template("tickets/desk/ticket.html", **context), status
+
+
+@desk.get("/tickets/<int:ticket_id>")
+@roles_required("agent", "billing", "trainee")
+def ticket_page(ticket_id: int) -> Any:
+    return _ticket_page(ticket_id)
+
+
+@desk.post("/tickets/<int:ticket_id>/check")
+@roles_required("agent", "billing", "trainee")
+def check(ticket_id: int) -> Any:
+    """The live checker: the draft's findings as JSON, while the reply is written."""
+    text = request.form.get("body", "")
+    with _database().transaction() as session:
+        member = _member(session)
+        ticket = _ticket(session, ticket_id)
+        presence.touch(session, ticket.id, member.id, writing=bool(text.strip()))
+        if not text.strip():
+            return jsonify(
+                findings=[], blocking=False, others=presence.others(session, ticket.id, member.id)
+            )
+        state = clocks.states(session, [ticket])[ticket.id]
+        findings = replying.check(
+            session,
+            ticket,
+            text[: lifecycle.MAX_BODY],
+            beyond_hosting=request.form.get("beyond_hosting") == "yes",
+            waited_past_sla=_waited_past_sla(state),
+        )
+        return jsonify(
+            findings=findings,
+            blocking=any(f["severity"] == "block" for f in findings),
+            others=presence.others(session, ticket.id, member.id),
+        )
+
+
+def _waited_past_sla(state: SlaState) -> bool:
+    return any(
+        target.status in (SlaStatus.BREACHED, SlaStatus.MISSED)
+        for target in (state.first_response, state.next_response)
+    )
+
+
+@desk.post("/tickets/<int:ticket_id>/reply")
+@roles_required("agent", "billing", "trainee")
+def post_reply(ticket_id: int) -> Any:
+    form = request.form
+    try:
+        with _database().transaction() as session:
+            member = _member(session)
+            ticket = _ticket(session, ticket_id)
+            state = clocks.states(session, [ticket])[ticket.id]
+            outcome = replying.reply(
+                session,
+                ticket,
+                member,
+                form.get("body", ""),
+                override_note=form.get("override_note"),
+                beyond_hosting=form.get("beyond_hosting") == "yes",
+                waited_past_sla=_waited_past_sla(state),
+                then_status=form.get("then_status", "waiting"),
+            )
+            presence.touch(session, ticket.id, member.id, writing=False)
+    except TicketError as refused:
+        return _ticket_page(ticket_id, 422, error=str(refused), draft=form.get("body", ""))
+    if outcome.outcome == "stopped":
+        return _ticket_page(
+            ticket_id,
+            422,
+            error=(
+                "The reply was not sent: fix what blocks it "
+                "(or, as the owner, send it with a note)."
+            ),
+            draft=form.get("body", ""),
+            draft_findings=outcome.findings,
+        )
+    flash(
+        {
+            "sent": "Reply sent.",
+            "overridden": "Reply sent over the checker, with your note.",
+            "held": "Your reply waits for review before it goes to the customer.",
+        }[outcome.outcome]
+    )
+    return redirect(url_for("desk_pages.ticket_page", ticket_id=ticket_id), 303)
+
+
+def _simple_action(ticket_id: int, action: Any, done: str) -> Any:
+    try:
+        with _database().transaction() as session:
+            member = _member(session)
+            ticket = _ticket(session, ticket_id)
+            action(session, ticket, member)
+    except TicketError as refused:
+        return _ticket_page(ticket_id, 422, error=str(refused))
+    flash(done)
+    return redirect(url_for("desk_pages.ticket_page", ticket_id=ticket_id), 303)
+
+
+@desk.post("/tickets/<int:ticket_id>/note")
+@roles_required("agent", "billing", "trainee")
+def post_note(ticket_id: int) -> Any:
+    body = request.form.get("body", "")
+    return _simple_action(
+        ticket_id, lambda s, t, m: lifecycle.add_note(s, t, m, body), "Note added."
+    )
+
+
+@desk.post("/tickets/<int:ticket_id>/update")
+@roles_required("agent", "billing", "trainee")
+def update(ticket_id: int) -> Any:
+    form = request.form
+
+    def apply(session: Session, ticket: Ticket, member: StaffMember) -> None:
+        if form.get("status"):
+            lifecycle.set_status(session, ticket, form["status"], member.email)
+        if form.get("priority"):
+            lifecycle.set_priority(session, ticket, form["priority"], member.email)
+        if "assignee" in form:
+            raw = form["assignee"]
+            if raw and not raw.isdigit():
+                raise TicketError("Choose someone from the list.")
+            lifecycle.assign(session, ticket, int(raw) if raw else None, member.email)
+        if "tags" in form:
+            lifecycle.set_tags(session, ticket, form["tags"], member.email)
+
+    return _simple_action(ticket_id, apply, "Ticket updated.")
+
+
+@desk.post("/tickets/<int:ticket_id>/resolve")
+@roles_required("agent", "billing", "trainee")
+def resolve(ticket_id: int) -> Any:
+    form = request.form
+
+    def apply(session: Session, ticket: Ticket, member: StaffMember) -> None:
+        resolution.resolve(
+            session,
+            ticket,
+            member,
+            cause=form.get("cause", ""),
+            fix=form.get("fix", ""),
+            prevention=form.get("prevention", ""),
+            survey_url=survey_url(ticket),
+            sla_outcome=clocks.resolution_outcome(session),
+        )
+
+    return _simple_action(
+        ticket_id, apply, "Resolved: the customer gets the summary and the survey."
+    )
+
+
+@desk.post("/tickets/<int:ticket_id>/reactivation")
+@roles_required("agent", "billing")
+def reactivation(ticket_id: int) -> Any:
+    raw = request.form.get("pay_by", "")
+    try:
+        pay_by = date.fromisoformat(raw)
+    except ValueError:
+        return _ticket_page(ticket_id, 422, error="Give the date the customer will pay by.")
+    note = request.form.get("note")
+    return _simple_action(
+        ticket_id,
+        lambda s, t, m: billing_requests.request_reactivation(s, t, m, pay_by, note),
+        "Asked billing to reactivate the account; its answer appears here.",
+    )
+
+
+@desk.post("/tickets/<int:ticket_id>/cancellation")
+@roles_required("agent", "billing")
+def cancellation(ticket_id: int) -> Any:
+    form = request.form
+    return _simple_action(
+        ticket_id,
+        lambda s, t, m: billing_requests.record_cancellation(
+            s,
+            t,
+            m,
+            reason=form.get("reason", ""),
+            offer_made=form.get("offer_made"),
+            outcome=form.get("outcome", ""),
+            at_period_end=form.get("when") != "now",
+        ),
+        "Recorded.",
+    )
+
+
+# -- opening a ticket for a call --------------------------------------------------------------
+
+
+@desk.route("/new", methods=["GET", "POST"])
+@roles_required("agent", "billing", "trainee")
+def new_ticket() -> Any:
+    form = request.form
+    error = None
+    if request.method == "POST":
+        raw_customer = form.get("customer_id", "").strip()
+        try:
+            if raw_customer and not raw_customer.isdigit():
+                raise TicketError("Choose the customer from the list, or leave it empty.")
+            with _database().transaction() as session:
+                member = _member(session)
+                ticket = lifecycle.open_ticket(
+                    session,
+                    NewTicket(
+                        subject=form.get("subject", ""),
+                        body=form.get("body", ""),
+                        requester_email=form.get("requester_email", ""),
+                        requester_name=form.get("requester_name", ""),
+                        customer_id=int(raw_customer) if raw_customer else None,
+                        department=form.get("department", "support"),
+                        priority=form.get("priority", "normal"),
+                        emergency_kind=form.get("emergency") or None,
+                        channel=form.get("channel", "phone"),
+                    ),
+                    member.email,
+                )
+                ticket_id = ticket.id
+        except TicketError as refused:
+            error = str(refused)
+        else:
+            flash("Ticket opened.")
+            return redirect(url_for("desk_pages.ticket_page", ticket_id=ticket_id), 303)
+    with _database().transaction() as session:
+        customers = list(
+            session.execute(select(CustomerReplica).order_by(CustomerReplica.name)).scalars()
+        )
+        return render_template(
+            "tickets/desk/new.html",
+            form=form,
+            error=error,
+            customers=customers,
+            departments=DEPARTMENTS,
+            priorities=TICKET_PRIORITIES,
+            emergencies=EMERGENCIES,
+        ), (422 if error else 200)
+
+
+# -- reviews ------------------------------------------------------------------------------------
+
+
+@desk.get("/reviews")
+@roles_required()
+def reviews() -> Any:
+    with _database().transaction() as session:
+        waiting = review.waiting(session)
+        return render_template(
+            "tickets/desk/reviews.html",
+            waiting=waiting,
+            findings={m.id: json.loads(m.findings or "[]") for m, _, _ in waiting},
+        )
+
+
+@desk.post("/reviews/<int:message_id>")
+@roles_required()
+def decide_review(message_id: int) -> Any:
+    verdict = request.form.get("verdict")
+    try:
+        with _database().transaction() as session:
+            member = _member(session)
+            if verdict == "approve":
+                review.approve(session, message_id, member, request.form.get("body"))
+                flash("Approved: the reply went to the customer.")
+            elif verdict == "return":
+                review.return_to_author(
+                    session, message_id, member, request.form.get("comment", "")
+                )
+                flash("Returned to its author with your comment.")
+            else:
+                abort(400, description="Approve or return the reply.")
+    except lifecycle.NotFound as missing:
+        abort(404, description=str(missing))
+    except TicketError as refused:
+        flash(str(refused))
+    return redirect(url_for("desk_pages.reviews"), 303)
