@@ -27,6 +27,7 @@ def create_app(
     settings: Settings, database: Database, bus_database: Database | None = None
 ) -> Flask:
     from services.tickets import views
+    from services.tickets.api import init_api
     from services.tickets.desk_pages import desk
     from services.tickets.staff_pages import staff_pages
 
@@ -34,4 +35,5 @@ def create_app(
     app.register_blueprint(views.bp)
     app.register_blueprint(desk)
     app.register_blueprint(staff_pages)
+    init_api(app)
     return app

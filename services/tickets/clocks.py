@@ -5,19 +5,29 @@ and the state of its three clocks, for the queue, the ticket page and the alerts
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.tickets import sla
-from services.tickets.lifecycle import aware
 from services.tickets.models import DeskSetting, Pause, Ticket
-from services.tickets.resolution import SlaOutcome
 from shared.business_hours import BusinessCalendar
 
 TARGETS_KEY = "sla_targets"
+
+SlaOutcome = Callable[[Ticket, datetime], tuple[bool | None, bool | None]]
+"""(first response met, resolution met) for a ticket resolved at a moment."""
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands timezone-aware columns back naive (they are stored in UTC)."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 DEFAULT_CALENDAR = BusinessCalendar()
 
 
@@ -89,3 +99,20 @@ def resolution_outcome(session: Session) -> SlaOutcome:
         return state.first_response.met, state.resolution.met
 
     return judge
+
+
+def refresh(session: Session, ticket: Ticket, now: datetime | None = None) -> None:
+    """Keep the ticket's next due moment current, so the queue sorts by it in SQL."""
+    session.flush()
+    state = states(session, [ticket], now)[ticket.id]
+    ticket.next_due_at = state.next_due_at.astimezone(UTC) if state.next_due_at else None
+
+
+def waited_past_sla(session: Session, ticket: Ticket) -> bool:
+    """Has the customer waited longer than promised for an answer? Then a reply apologises
+    (P-POLITE)."""
+    state = states(session, [ticket])[ticket.id]
+    return any(
+        target.status in (sla.SlaStatus.BREACHED, sla.SlaStatus.MISSED)
+        for target in (state.first_response, state.next_response)
+    )

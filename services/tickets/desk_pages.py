@@ -45,7 +45,6 @@ from services.tickets.models import (
     SuggestedScript,
     Ticket,
 )
-from services.tickets.sla import URGENCY, SlaState, SlaStatus
 from shared.config import Settings
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, TICKET_PRIORITIES
@@ -54,7 +53,6 @@ from shared.web import current_staff, roles_required
 desk = Blueprint("desk_pages", __name__, url_prefix="/desk", template_folder="templates")
 PAGE_SIZE = 50
 VIEWS = ("open", "mine", "unassigned", "waiting", "emergency", "resolved", "all")
-PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 STAFF_ROLES = ("agent", "billing", "trainee")
 
 
@@ -132,27 +130,34 @@ def queue() -> Any:
         member = _member(session)
         query = queue_query(view, member.id, department, priority, text)
         total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        page = max(1, request.args.get("page", 1, type=int))
+        # Emergencies first, then whatever is due soonest: kept current on every change,
+        # so the database sorts and only one page's clocks are worked out.
+        order = (
+            [Ticket.updated_at.desc()]
+            if view == "resolved"
+            else [
+                Ticket.emergency.desc(),
+                Ticket.next_due_at.asc().nulls_last(),
+                Ticket.created_at.asc(),
+            ]
+        )
         tickets = list(
-            session.execute(query.order_by(Ticket.created_at.desc()).limit(500)).scalars()
+            session.execute(
+                query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+            ).scalars()
         )
         states = clocks.states(session, tickets)
-        # Emergencies first, then whatever breaches soonest; most pressing at the top.
-        tickets.sort(
-            key=lambda t: (
-                not t.emergency,
-                URGENCY.index(states[t.id].worst) if t.status in OPEN_STATUSES else 9,
-                states[t.id].next_due_at or datetime.max.replace(tzinfo=UTC),
-                PRIORITY_ORDER.get(t.priority, 9),
-            )
-        )
         names = dict(session.execute(select(StaffMember.id, StaffMember.name)).all())
         held = session.execute(
             select(func.count()).select_from(Message).where(Message.state == "held")
         ).scalar_one()
         return render_template(
             "tickets/desk/queue.html",
-            tickets=tickets[:PAGE_SIZE],
+            tickets=tickets,
             total=total,
+            page=page,
+            page_size=PAGE_SIZE,
             states=states,
             names=names,
             view=view,
@@ -273,26 +278,17 @@ def check(ticket_id: int) -> Any:
             return jsonify(
                 findings=[], blocking=False, others=presence.others(session, ticket.id, member.id)
             )
-        state = clocks.states(session, [ticket])[ticket.id]
         findings = replying.check(
             session,
             ticket,
             text[: lifecycle.MAX_BODY],
             beyond_hosting=request.form.get("beyond_hosting") == "yes",
-            waited_past_sla=_waited_past_sla(state),
         )
         return jsonify(
             findings=findings,
             blocking=any(f["severity"] == "block" for f in findings),
             others=presence.others(session, ticket.id, member.id),
         )
-
-
-def _waited_past_sla(state: SlaState) -> bool:
-    return any(
-        target.status in (SlaStatus.BREACHED, SlaStatus.MISSED)
-        for target in (state.first_response, state.next_response)
-    )
 
 
 @desk.post("/tickets/<int:ticket_id>/reply")
@@ -303,7 +299,6 @@ def post_reply(ticket_id: int) -> Any:
         with _database().transaction() as session:
             member = _member(session)
             ticket = _ticket(session, ticket_id)
-            state = clocks.states(session, [ticket])[ticket.id]
             outcome = replying.reply(
                 session,
                 ticket,
@@ -311,7 +306,6 @@ def post_reply(ticket_id: int) -> Any:
                 form.get("body", ""),
                 override_note=form.get("override_note"),
                 beyond_hosting=form.get("beyond_hosting") == "yes",
-                waited_past_sla=_waited_past_sla(state),
                 then_status=form.get("then_status", "waiting"),
             )
             presence.touch(session, ticket.id, member.id, writing=False)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.tickets.clocks import aware, refresh
 from services.tickets.models import (
     OPEN_STATUSES,
     STATUSES,
@@ -46,13 +47,6 @@ class NotFound(LookupError):
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands timezone-aware columns back naive (they are stored in UTC)."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def history(session: Session, ticket: Ticket, actor: str, change: str, detail: str | None) -> None:
@@ -141,6 +135,7 @@ def open_ticket(session: Session, request: NewTicket, actor: str) -> Ticket:
     ticket.reference = f"T-{ticket.id}-{secrets.token_hex(3)}"
     session.add(Message(ticket_id=ticket.id, author="customer", body=body, created_at=moment))
     history(session, ticket, actor, "opened", f"via {request.channel}")
+    refresh(session, ticket)
     record_event(
         session,
         PRODUCER,
@@ -201,6 +196,7 @@ def customer_message(session: Session, ticket: Ticket, body: str, actor: str) ->
     ticket.updated_at = moment
     if ticket.status in ("waiting", "resolved", "new"):
         move_status(session, ticket, "open", actor)
+    refresh(session, ticket)
     return message
 
 
@@ -248,11 +244,13 @@ def move_status(session: Session, ticket: Ticket, status: str, actor: str) -> No
     history(session, ticket, actor, "status", f"{ticket.status} → {status}")
     ticket.status = status
     ticket.updated_at = moment
+    refresh(session, ticket)
 
 
 def close(session: Session, ticket: Ticket, actor: str, reason: str) -> None:
     ticket.status = "closed"
     ticket.closed_at = now()
+    ticket.next_due_at = None
     record_event(
         session, PRODUCER, "tickets.ticket_closed.v1", {**ticket_ref(ticket), "reason": reason}
     )
@@ -284,6 +282,7 @@ def set_priority(session: Session, ticket: Ticket, priority: str, actor: str) ->
         history(session, ticket, actor, "priority", f"{ticket.priority} → {priority}")
         ticket.priority = priority
         ticket.updated_at = now()
+        refresh(session, ticket)
 
 
 def set_tags(session: Session, ticket: Ticket, tags: str, actor: str) -> None:

@@ -118,6 +118,7 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_queue", "status", "priority", "created_at"),
+        Index("ix_tickets_due", "status", "emergency", "next_due_at"),
         Index("ix_tickets_customer", "customer_id", "created_at"),
     )
 
@@ -153,6 +154,8 @@ class Ticket(Base):
     fix: Mapped[str | None] = mapped_column(Text)
     prevention: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[int | None] = mapped_column(Integer)
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The earliest deadline of its running SLA clocks: the queue's order."""
     sla_alerted: Mapped[str] = mapped_column(String(120), default="")
     """Which SLA warnings and breaches were already announced, so each goes once."""
     follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.tickets.checking import checker
+from services.tickets.clocks import refresh, waited_past_sla
 from services.tickets.lifecycle import (
     MAX_BODY,
     PRODUCER,
@@ -50,17 +51,13 @@ class ReplyOutcome:
 
 
 def check(
-    session: Session,
-    ticket: Ticket,
-    text: str,
-    *,
-    beyond_hosting: bool = False,
-    waited_past_sla: bool = False,
+    session: Session, ticket: Ticket, text: str, *, beyond_hosting: bool = False
 ) -> list[dict[str, Any]]:
-    """The checker's findings on a draft, in the staff's language of the ticket."""
+    """The checker's findings on a draft, in the ticket's language; the ticket's own SLA
+    clock says whether the customer waited too long."""
     context = ReplyContext(
         kind="reply",
-        waited_past_sla=waited_past_sla,
+        waited_past_sla=waited_past_sla(session, ticket),
         emergency=ticket.emergency,
         beyond_hosting=beyond_hosting,
         customer_id=ticket.customer_id,
@@ -103,7 +100,6 @@ def reply(
     *,
     override_note: str | None = None,
     beyond_hosting: bool = False,
-    waited_past_sla: bool = False,
     then_status: str = "waiting",
 ) -> ReplyOutcome:
     if ticket.status == "closed":
@@ -115,9 +111,7 @@ def reply(
         raise TicketError(f"A reply is at most {MAX_BODY} characters.")
     if then_status not in ("open", "waiting", "on_hold"):
         raise TicketError("After a reply the ticket is open, waiting on the customer or on hold.")
-    findings = check(
-        session, ticket, body, beyond_hosting=beyond_hosting, waited_past_sla=waited_past_sla
-    )
+    findings = check(session, ticket, body, beyond_hosting=beyond_hosting)
     blocking = any(f["severity"] == "block" for f in findings)
     override_note = (override_note or "").strip() or None
     if blocking and not (override_note and staff.role == "owner"):
@@ -171,6 +165,7 @@ def post(
         ticket.assignee_id = author.id
     history(session, ticket, author.email, "replied", f"message {message.id}")
     move_status(session, ticket, then_status, author.email)
+    refresh(session, ticket)
     record_event(
         session,
         PRODUCER,

@@ -6,11 +6,9 @@ days later (P-EASE)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
+from services.tickets.clocks import SlaOutcome, refresh
 from services.tickets.lifecycle import (
     PRODUCER,
     TicketError,
@@ -21,9 +19,6 @@ from services.tickets.lifecycle import (
 )
 from services.tickets.models import Rating, StaffMember, Ticket
 from shared.bus.outbox import record_event
-
-SlaOutcome = Callable[[Ticket, datetime], tuple[bool | None, bool | None]]
-"""(first response met, resolution met) for a ticket resolved at a moment."""
 
 
 def resolve(
@@ -54,6 +49,7 @@ def resolve(
     move_status(session, ticket, "resolved", staff.email)
     first_response_met, resolution_met = sla_outcome(ticket, moment)
     history(session, ticket, staff.email, "resolved", ticket.cause)
+    refresh(session, ticket)
     record_event(
         session,
         PRODUCER,
