@@ -29,11 +29,13 @@ def create_app(
     from services.tickets import views
     from services.tickets.api import init_api
     from services.tickets.desk_pages import desk
+    from services.tickets.desk_settings import desk_settings
     from services.tickets.staff_pages import staff_pages
 
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(views.bp)
     app.register_blueprint(desk)
     app.register_blueprint(staff_pages)
+    app.register_blueprint(desk_settings)
     init_api(app)
     return app

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.tickets import (
     billing_requests,
+    canned,
     clocks,
     lifecycle,
     presence,
@@ -233,6 +234,10 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
         if ticket.customer_id
         else 0,
         "script": session.get(SuggestedScript, ticket.id),
+        "canned": [
+            (reply.title, canned.fill(reply, ticket, member))
+            for reply in canned.for_language(session, ticket.language)
+        ],
         "rating": session.get(Rating, ticket.id),
         "sla": clocks.states(session, [ticket])[ticket.id],
         "staff": member,

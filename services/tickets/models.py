@@ -254,6 +254,66 @@ class Presence(Base):
     writing: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class EscalationRule(Base):
+    """P-ESCALATE: when a ticket matching the conditions has gone this long (business
+    time) without being resolved, the actions happen, once per ticket."""
+
+    __tablename__ = "escalation_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    department: Mapped[str | None] = mapped_column(String(10))
+    priority: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str | None] = mapped_column(String(10))
+    after_minutes: Mapped[int] = mapped_column(Integer)
+    """Business minutes since the ticket was opened (its pauses not counted)."""
+    actions: Mapped[str] = mapped_column(String(300))
+    """Comma-separated: ``reassign:<staff id>``, ``raise_priority``, ``alert_owner``,
+    ``attach_script``."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Escalation(Base):
+    """A rule that fired on a ticket."""
+
+    __tablename__ = "escalations"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("escalation_rules.id"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class CannedReply(Base):
+    """A reply staff start from, with placeholders (``{customer_name}``, ``{agent_name}``,
+    ``{ticket_reference}``, ``{ticket_subject}``) filled in for the ticket."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(5))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class CareTask(Base):
+    """A touchpoint owed to a customer: P-CADENCE's emails and calls, P-REFERRAL's
+    follow-up, P-LATE's apology and priority for the next customer."""
+
+    __tablename__ = "care_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    """``email``, ``call``, ``referral`` or ``late``."""
+    title: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 class CheckerTuning(Base):
     """The owner's tuning of one reply check, as training announces it: the desk applies
     the same checks before a reply is sent."""

@@ -1,6 +1,7 @@
 """The desk's own rounds, every minute: SLA warnings and breaches announced once each (notify
-alerts staff), the P-EASE follow-up some days after a resolution, and tickets left waiting
-on the customer closed after a notice ("closing in N days")."""
+alerts staff), the owner's escalation rules, the P-EASE follow-up some days after a
+resolution, tickets left waiting on the customer closed after a notice ("closing in N
+days"), and the managed customers' touchpoints kept due (P-CADENCE)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.tickets import clocks
+from services.tickets.care import cadence_rounds
+from services.tickets.escalation import escalation_rounds
 from services.tickets.lifecycle import PRODUCER, aware, close, history, ticket_ref
 from services.tickets.models import OPEN_STATUSES, Ticket
 from services.tickets.sla import SlaStatus
@@ -168,5 +171,7 @@ class UpkeepJob(PeriodicJob):
         now = datetime.now(UTC)
         with self.database.transaction() as session:
             sla_rounds(session, now)
+            escalation_rounds(session, now)
             ease_rounds(session, self.policy, now)
+            cadence_rounds(session, now.astimezone(clocks.DEFAULT_CALENDAR.zone).date())
         return False

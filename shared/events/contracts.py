@@ -387,6 +387,15 @@ class PortalLinkRequestedV1(Schema):
     expires_at = fields.AwareDateTime(required=True)
 
 
+@REGISTRY.register("tickets.running_late.v1")
+class RunningLateV1(_CustomerRef):
+    """P-LATE: the staff member the customer is waiting for is running late: tell them at
+    once."""
+
+    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=240))
+    staff_name = fields.String(required=True)
+
+
 class _TicketAlert(Schema):
     ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
     subject = fields.String(required=True)

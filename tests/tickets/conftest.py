@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 import services.tickets as tickets
@@ -16,6 +17,7 @@ from services.tickets.models import StaffMember
 from services.tickets.staff import add_staff
 from shared.bus.subscriber import Outcome, Subscriber, process_message
 from shared.bus.tables import outbox
+from shared.config import load_settings
 from shared.db import Database
 from shared.events import REGISTRY, Envelope
 from shared.migrations import upgrade
@@ -59,3 +61,9 @@ def announced(database: Database, event_type: str) -> list[dict[str, Any]]:
             select(outbox.c.body).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
         ).scalars()
         return [json.loads(body)["payload"] for body in bodies]
+
+
+@pytest.fixture
+def app(tmp_path: Path, database: Database) -> Flask:
+    env = {"CORTESIA_PUBLIC_URL": "https://cortesia.example"}
+    return tickets.create_app(load_settings("tickets", env=env, data_dir=tmp_path), database)

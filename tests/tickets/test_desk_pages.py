@@ -7,28 +7,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
-import services.tickets as tickets
 from services.tickets.models import AuditEntry, StaffMember
 from services.tickets.replicas import billing_state, training_policy
-from shared.config import load_settings
 from shared.db import Database
 from tests.support.staff import StaffSession
 from tests.tickets.conftest import PASSWORD, announced, feed
 from tests.tickets.test_desk import GOOD_REPLY, RUDE_REPLY, carla, open_one
 
 HTML = {"Accept": "text/html"}
-
-
-@pytest.fixture
-def app(tmp_path: Path, database: Database) -> Flask:
-    env = {"CORTESIA_PUBLIC_URL": "https://cortesia.example"}
-    return tickets.create_app(load_settings("tickets", env=env, data_dir=tmp_path), database)
 
 
 def session_of(app: Flask, member: StaffMember) -> StaffSession:
