@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
 
+from services.tickets.inbound import InboundMailServer
 from services.tickets.replicas import billing_state, deliveries, training_policy
 from services.tickets.upkeep import UpkeepJob
+from shared.background import BackgroundJob
 from shared.bus.subscriber import Subscriber
-from shared.config import Settings
+from shared.config import ConfigurationError, Settings
 from shared.db import Database
 from shared.web import create_service_app
 
@@ -18,9 +21,24 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SUBSCRIBERS: list[Subscriber] = [billing_state, training_policy, deliveries]
 
 
-def background_jobs(settings: Settings, database: Database) -> list[UpkeepJob]:
-    """SLA warnings and breaches, follow-ups after resolutions, closing inactive tickets."""
-    return [UpkeepJob(database)]
+def background_jobs(settings: Settings, database: Database) -> list[BackgroundJob]:
+    """The desk's rounds (SLA alerts, escalations, follow-ups, closing inactive tickets,
+    care tasks) and, when a port is set, the inbound email listener."""
+    jobs: list[BackgroundJob] = [UpkeepJob(database)]
+    port = os.environ.get("CORTESIA_TICKETS_INBOUND_PORT")
+    if port:
+        if not port.isdigit():
+            raise ConfigurationError(f"CORTESIA_TICKETS_INBOUND_PORT must be a port, got {port!r}")
+        support = os.environ.get("CORTESIA_SUPPORT_EMAIL", "suporte@cortesia.example")
+        jobs.append(
+            InboundMailServer(
+                database,
+                os.environ.get("CORTESIA_TICKETS_INBOUND_HOST", "127.0.0.1"),
+                int(port),
+                os.environ.get("CORTESIA_TICKETS_INBOUND_DOMAIN") or support.rpartition("@")[2],
+            )
+        )
+    return jobs
 
 
 def create_app(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -36,6 +38,7 @@ from services.tickets.lifecycle import EMERGENCIES, NewTicket, TicketError
 from services.tickets.models import (
     OPEN_STATUSES,
     STATUSES,
+    Attachment,
     CustomerNote,
     CustomerReplica,
     DeliveryReplica,
@@ -233,6 +236,7 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
         ).scalar_one()
         if ticket.customer_id
         else 0,
+        "attachments": _attachments_by_message(session, ticket.id),
         "script": session.get(SuggestedScript, ticket.id),
         "canned": [
             (reply.title, canned.fill(reply, ticket, member))
@@ -252,6 +256,36 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
         "names": dict(session.execute(select(StaffMember.id, StaffMember.name)).all()),
         "today": datetime.now(UTC).date(),
     }
+
+
+def _attachments_by_message(session: Session, ticket_id: int) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for row in session.execute(
+        select(Attachment.id, Attachment.message_id, Attachment.filename, Attachment.size).where(
+            Attachment.ticket_id == ticket_id
+        )
+    ).all():
+        found.setdefault(row.message_id, []).append(row)
+    return found
+
+
+@desk.get("/attachments/<int:attachment_id>")
+@roles_required("agent", "billing", "trainee")
+def attachment(attachment_id: int) -> Any:
+    with _database().transaction() as session:
+        kept = session.get(Attachment, attachment_id)
+        if kept is None:
+            abort(404, description=f"No attachment {attachment_id}.")
+        # Always a download, never rendered on our origin: a customer's HTML file must not
+        # run with staff's session.
+        return Response(
+            kept.data,
+            mimetype="application/octet-stream",
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(kept.filename)}",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
 
 def _ticket_page(ticket_id: int, status: int = 200, **extra: Any) -> Any:
