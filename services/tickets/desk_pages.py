@@ -413,6 +413,24 @@ def update(ticket_id: int) -> Any:
     return _simple_action(ticket_id, apply, "Ticket updated.")
 
 
+@desk.post("/tickets/<int:ticket_id>/merge")
+@roles_required("agent", "billing", "trainee")
+def merge(ticket_id: int) -> Any:
+    raw = request.form.get("into", "").strip().lstrip("#")
+    if not raw.isdigit():
+        return _ticket_page(ticket_id, 422, error="Give the number of the ticket to merge into.")
+
+    try:
+        with _database().transaction() as session:
+            member = _member(session)
+            target = _ticket(session, int(raw))
+            lifecycle.merge(session, _ticket(session, ticket_id), target, member.email)
+    except TicketError as refused:
+        return _ticket_page(ticket_id, 422, error=str(refused))
+    flash(f"#{ticket_id} merged into this ticket.")
+    return redirect(url_for("desk_pages.ticket_page", ticket_id=int(raw)), 303)
+
+
 @desk.post("/tickets/<int:ticket_id>/resolve")
 @roles_required("agent", "billing", "trainee")
 def resolve(ticket_id: int) -> Any:

@@ -20,6 +20,7 @@ from services.tickets.clocks import aware, refresh
 from services.tickets.models import (
     OPEN_STATUSES,
     STATUSES,
+    Attachment,
     CustomerReplica,
     HistoryEntry,
     Message,
@@ -295,3 +296,23 @@ def set_tags(session: Session, ticket: Ticket, tags: str, actor: str) -> None:
     if joined != ticket.tags:
         ticket.tags = joined
         history(session, ticket, actor, "tags", joined or "none")
+
+
+def merge(session: Session, source: Ticket, target: Ticket, actor: str) -> None:
+    """The same matter twice (the customer wrote again instead of replying): the source's
+    conversation moves to the target and the source closes, pointing at it."""
+    if source.id == target.id:
+        raise TicketError("A ticket cannot be merged into itself.")
+    if source.status == "closed" or target.status == "closed":
+        raise TicketError("Only open tickets are merged.")
+    for message in session.execute(select(Message).where(Message.ticket_id == source.id)).scalars():
+        message.ticket_id = target.id
+    for attachment in session.execute(
+        select(Attachment).where(Attachment.ticket_id == source.id)
+    ).scalars():
+        attachment.ticket_id = target.id
+    history(session, target, actor, "merged", f"#{source.id} merged into this ticket")
+    history(session, source, actor, "merged", f"into #{target.id}")
+    move_status(session, source, "closed", actor)
+    close(session, source, actor, "merged")
+    target.updated_at = now()

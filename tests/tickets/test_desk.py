@@ -10,7 +10,7 @@ import pytest
 
 from services.tickets import lifecycle, replying, resolution, review
 from services.tickets.lifecycle import NewTicket, TicketError
-from services.tickets.models import Pause, StaffMember, Ticket
+from services.tickets.models import Message, Pause, StaffMember, Ticket
 from services.tickets.replicas import billing_state, training_policy
 from shared.db import Database
 from tests.tickets.conftest import announced, feed
@@ -243,3 +243,20 @@ def test_bad_input_gets_a_clear_refusal(database: Database, staff: dict[str, Sta
             lifecycle.assign(session, ticket, 99, "test")
         with pytest.raises(lifecycle.NotFound):
             lifecycle.get_ticket(session, 999)
+
+
+def test_merging_moves_the_conversation_and_closes_the_copy(
+    database: Database, staff: dict[str, StaffMember]
+) -> None:
+    carla(database)
+    kept_id, copy_id = open_one(database), open_one(database)
+    with database.transaction() as session:
+        kept, copy = lifecycle.get_ticket(session, kept_id), lifecycle.get_ticket(session, copy_id)
+        with pytest.raises(TicketError, match="itself"):
+            lifecycle.merge(session, kept, kept, "test")
+        lifecycle.merge(session, copy, kept, "bia@cortesia.example")
+        assert copy.status == "closed"
+        bodies = session.query(Message).filter_by(ticket_id=kept_id).count()
+        assert bodies == 2
+    (closed,) = announced(database, "tickets.ticket_closed.v1")
+    assert (closed["ticket_id"], closed["reason"]) == (copy_id, "merged")
