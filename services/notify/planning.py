@@ -53,6 +53,8 @@ from shared.events import REGISTRY
 URGENT_KINDS = frozenset({"alert_emergency", "alert_sla_breached"})
 TIMED_KINDS = frozenset({"maintenance_reminder"})
 """Sent at their own moment, outside business hours too."""
+IMMEDIATE_KINDS = frozenset({"portal_sign_in", "staff_password_link", "running_late"})
+"""Sent at once, any hour, without being urgent: someone is waiting for it right now."""
 URGENT_ORDER = ("sms", "chat", "email")
 """An urgent message goes on the first of these the recipient has, then falls back."""
 
@@ -161,6 +163,10 @@ def _addressees(
 ) -> Iterable[tuple[Addressee, datetime]]:
     """Each addressee with the moment their message is due."""
     is_urgent = urgent(kind.kind, data)
+    if kind.kind == "staff_password_link":
+        # The event names its one recipient: the directory may not have heard of them yet.
+        yield _address_only(config, data["email"], data["name"], data), now
+        return
     if kind.audience == "staff":
         for member, moment in _staff_for(session, config, kind.kind, data, now, is_urgent):
             yield staff_addressee(config, member, kind, is_urgent), moment
@@ -185,21 +191,32 @@ def _customers_for(
         # Billing's events describe the customer: the freshest contact there is.
         yield customer_addressee(remember_customer(session, data), kind)
         return
+    if data.get("email") and "requester_email" not in data:
+        # A sign-in link goes to the address that asked for it, whoever billing has on
+        # file: following it is what proves the address.
+        yield _address_only(config, data["email"], data.get("name"), data)
+        return
     contact = session.get(CustomerContact, data["customer_id"]) if data.get("customer_id") else None
     if contact is not None:
         yield customer_addressee(contact, kind)
     elif data.get("requester_email"):
-        address = data["requester_email"]
-        yield Addressee(
-            key=f"email:{address.lower()}",
-            name=data.get("requester_name") or "",
-            customer_id=data.get("customer_id"),
-            languages=_languages(data.get("language") or "pt-BR", None),
-            timezone=config.calendar.timezone,
-            addresses={"email": address},
-        )
+        yield _address_only(config, data["requester_email"], data.get("requester_name"), data)
     else:
         yield _unknown_customer(config, data.get("customer_id"))
+
+
+def _address_only(
+    config: NotifyConfig, address: str, name: str | None, data: Mapping[str, Any]
+) -> Addressee:
+    """Someone known to notify by the address in the event alone, in its language."""
+    return Addressee(
+        key=f"email:{address.lower()}",
+        name=name or "",
+        customer_id=data.get("customer_id"),
+        languages=_languages(data.get("language") or "pt-BR", None),
+        timezone=config.calendar.timezone,
+        addresses={"email": address},
+    )
 
 
 def _unknown_customer(config: NotifyConfig, customer_id: int | None) -> Addressee:
@@ -308,7 +325,7 @@ def _customer_moment(
 ) -> datetime:
     if kind == "maintenance_reminder":
         return max(now, data["starts_at"] - config.maintenance_reminder)
-    if is_urgent:
+    if is_urgent or kind in IMMEDIATE_KINDS:
         return now
     window = config.calendar_in(addressee.timezone).next_opening(now)
     if (

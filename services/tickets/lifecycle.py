@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.tickets.clocks import aware, refresh
@@ -171,7 +171,7 @@ def _customer_for(session: Session, customer_id: int | None, email: str) -> Cust
             raise TicketError(f"No customer {customer_id} is known to the desk.")
         return customer
     return session.execute(
-        select(CustomerReplica).where(CustomerReplica.email == email).limit(1)
+        select(CustomerReplica).where(func.lower(CustomerReplica.email) == email.lower()).limit(1)
     ).scalar_one_or_none()
 
 

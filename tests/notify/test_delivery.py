@@ -472,3 +472,24 @@ def test_a_delivery_interrupted_before_its_record_is_sent_again_with_the_same_me
     assert dispatcher.run_once() == 1
     (mail,) = received(sink, 1)
     assert mail.message["Message-ID"].startswith(f"<n{notification.id}.")
+
+
+def test_a_password_link_and_a_running_late_notice_go_at_once_at_night(
+    database: Database, sink: MailSink, dispatcher: Dispatcher, clock: Clock
+) -> None:
+    link = {
+        "staff_id": 9,
+        "name": "Duda",
+        "email": "duda@cortesia.example",
+        "link": "https://cortesia.example/tickets/password/abc",
+        "expires_at": SAO_PAULO_NIGHT + timedelta(hours=24),
+        "new_account": True,
+    }
+    deliver(database, "tickets.password_link_requested.v1", link, SAO_PAULO_NIGHT)
+    late = {**customer(7, "Ana", "ana@x.example"), "minutes": 15, "staff_name": "Bia"}
+    deliver(database, "tickets.running_late.v1", late, SAO_PAULO_NIGHT)
+    clock.now = SAO_PAULO_NIGHT
+    assert dispatcher.drain() == 2
+    mails = {m.recipients[0]: body(m.message) for m in received(sink, 2)}
+    assert "https://cortesia.example/tickets/password/abc" in mails["duda@cortesia.example"]
+    assert "Bia vai se atrasar uns 15 minutos" in mails["ana@x.example"]

@@ -36,6 +36,9 @@ KINDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "follow_up_check": ("tickets.follow_up_due.v1", ("email",)),
     "closing_notice": ("tickets.closing_soon.v1", ("email",)),
     "ticket_closed": ("tickets.ticket_closed.v1", ("email",)),
+    "portal_sign_in": ("tickets.portal_link_requested.v1", ("email",)),
+    "staff_password_link": ("tickets.password_link_requested.v1", ("email",)),
+    "running_late": ("tickets.running_late.v1", ("email", "sms")),
     "invoice_issued": ("billing.invoice_issued.v1", ("email",)),
     "invoice_reminder": ("billing.reminder_due.v1", ("email",)),
     "invoice_overdue": ("billing.invoice_overdue.v1", ("email",)),
@@ -102,7 +105,8 @@ def test_the_catalogue_holds_every_kind_with_its_event_and_channels() -> None:
     found = {kind.kind: (kind.event, kind.channels) for kind in CATALOGUE.kinds()}
     assert found == KINDS
     for kind in CATALOGUE.kinds():
-        audience = "staff" if kind.kind.startswith("alert_") else "customer"
+        staff = kind.kind.startswith("alert_") or kind.kind == "staff_password_link"
+        audience = "staff" if staff else "customer"
         assert kind.audience == audience
         assert kind.transactional is (kind.kind not in OPTIONAL)
         for channel in kind.channels:
