@@ -30,8 +30,10 @@ from shared.background import PeriodicJob
 from shared.bus.outbox import record_event
 from shared.bus.subscriber import ReceivedEvent, Subscriber
 from shared.db import Database
+from shared.logging import get_logger
 
 activity = Subscriber("notify.activity")
+log = get_logger(__name__)
 
 REPORT_SOURCE = "notify:periodic_report"
 REPLY_TOKEN = re.compile(r"\+report-([A-Za-z0-9_-]{20,64})@")
@@ -296,6 +298,25 @@ class ReportJob(PeriodicJob):
 
 
 # -- the replies -----------------------------------------------------------------------------
+
+
+@activity.handles("tickets.report_reply_arrived.v1")
+def report_reply_arrived(session: Session, event: ReceivedEvent) -> None:
+    """The desk's inbound listener handed over a reply to a report."""
+    data = event.data
+    message = EmailMessage()
+    message["To"] = data["recipient"]
+    message["From"] = data["sender"]
+    message["Subject"] = data["subject"]
+    for header in ("in_reply_to", "references"):
+        if data[header]:
+            message[header.replace("_", "-").title()] = data[header]
+    message.set_content(data["text"])
+    try:
+        receive_reply(session, message, _moment(event))
+    except ReplyError as refused:
+        # Nothing to retry: the message is kept in the log with why it was not a reply.
+        log.info("notify.report_reply_refused", reason=str(refused))
 
 
 ATTRIBUTION = re.compile(r"^(On .+ wrote:|Em .+ escreveu:|El .+ escribió:)$")

@@ -2,8 +2,10 @@
 
 A message whose address or subject carries a ticket's reference (``T-<id>-<secret>``, as
 the desk's messages do: ``suporte+T-42-a1b2c3@...`` or ``[T-42-a1b2c3]`` in the subject)
-joins that ticket's conversation; any other opens a new ticket. Attachments are kept up to
-``MAX_ATTACHMENT`` bytes each; a larger one is left out and the ticket says so.
+joins that ticket's conversation; a reply to a managed customer's periodic report (sent
+to the ``+report-`` alias) goes to notify, which wrote it; any other opens a new ticket.
+Attachments are kept up to ``MAX_ATTACHMENT`` bytes each; a larger one is left out and the
+ticket says so.
 
 The listener accepts mail for the configured domain only, answers 552 for a message over
 ``MAX_MESSAGE``, and records each message in one transaction (nothing half-kept).
@@ -23,8 +25,15 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.tickets.lifecycle import NewTicket, TicketError, customer_message, open_ticket
+from services.tickets.lifecycle import (
+    PRODUCER,
+    NewTicket,
+    TicketError,
+    customer_message,
+    open_ticket,
+)
 from services.tickets.models import Attachment, Message, Ticket
+from shared.bus.outbox import record_event
 from shared.db import Database
 from shared.logging import get_logger
 
@@ -33,6 +42,7 @@ log = get_logger(__name__)
 MAX_ATTACHMENT = 10 * 1024 * 1024
 MAX_MESSAGE = 25 * 1024 * 1024
 REFERENCE = re.compile(r"T-(\d+)-([0-9a-f]{6})")
+REPORT_REPLY = re.compile(r"\+report-[A-Za-z0-9_-]{20,64}@")
 QUOTE_START = re.compile(r"^(On .+ wrote:|Em .+ escreveu:|El .+ escribió:)\s*$", re.MULTILINE)
 
 
@@ -70,12 +80,38 @@ def _ticket_for(session: Session, message: EmailMessage) -> Ticket | None:
     return None
 
 
-def receive(session: Session, raw: bytes) -> Received:
+def _report_address(message: EmailMessage) -> str | None:
+    for _, address in getaddresses(message.get_all("To", [])):
+        if REPORT_REPLY.search(address):
+            return address
+    return None
+
+
+def receive(session: Session, raw: bytes) -> Received | None:
+    """Keep one inbound message; None when it was a reply to a periodic report, handed to
+    notify (which wrote the report) as ``tickets.report_reply_arrived.v1``."""
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     name, sender = parseaddr(str(message.get("From", "")))
     if "@" not in sender:
         raise TicketError("The message has no sender address.")
+    report_address = _report_address(message)
+    if report_address is not None:
+        part = message.get_body(("plain",))
+        record_event(
+            session,
+            PRODUCER,
+            "tickets.report_reply_arrived.v1",
+            {
+                "recipient": report_address,
+                "sender": sender,
+                "subject": str(message.get("Subject", "")),
+                "text": str(part.get_content()) if part is not None else "",
+                "in_reply_to": message.get("In-Reply-To"),
+                "references": message.get("References"),
+            },
+        )
+        return None
     body = _text(message) or "(no text; see the attachments)"
     ticket = _ticket_for(session, message)
     actor = f"customer:{sender.lower()}"
@@ -164,7 +200,10 @@ class _Handler:
                 received = receive(db_session, raw)
         except TicketError as refused:
             return f"550 5.6.0 {refused}"
-        log.info("inbound.received", ticket_id=received.ticket_id, new=received.new_ticket)
+        if received is None:
+            log.info("inbound.report_reply")
+        else:
+            log.info("inbound.received", ticket_id=received.ticket_id, new=received.new_ticket)
         return "250 2.0.0 OK: kept"
 
 

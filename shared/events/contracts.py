@@ -520,6 +520,19 @@ class NotificationSentV1(Schema):
     sent_at = fields.AwareDateTime(required=True)
 
 
+@REGISTRY.register("tickets.report_reply_arrived.v1")
+class ReportReplyArrivedV1(Schema):
+    """An email to a periodic report's reply address reached the desk's inbound listener;
+    notify, which wrote the report, reads the customer's comments out of it."""
+
+    recipient = fields.String(required=True)
+    sender = fields.Email(required=True)
+    subject = fields.String(load_default="")
+    text = fields.String(required=True)
+    in_reply_to = fields.String(allow_none=True, load_default=None)
+    references = fields.String(allow_none=True, load_default=None)
+
+
 @REGISTRY.register("notify.report_reply_received.v1")
 class ReportReplyReceivedV1(Schema):
     """P-REPORT: a managed customer answered their periodic report; the desk keeps the

@@ -17,6 +17,7 @@ from services.notify.dispatcher import Dispatcher
 from services.notify.models import Notification
 from services.notify.reports import activity, previous_month, write_reports
 from shared.bus.subscriber import Outcome, process_message
+from shared.bus.tables import outbox
 from shared.config import load_settings
 from shared.db import Database
 from shared.events import REGISTRY, Envelope
@@ -159,3 +160,41 @@ def test_a_reply_to_the_report_comes_back_for_the_desk(
         assert (
             session.execute(select(Notification.kind)).scalars().all().count("periodic_report") == 1
         )
+
+
+def test_a_reply_through_the_desks_inbound_mail_reaches_the_report(
+    database: Database, sink: MailSink, dispatcher: Dispatcher
+) -> None:
+    from services.tickets import inbound
+
+    a_month_of_work(database)
+    with database.transaction() as session:
+        write_reports(session, CONFIG, DECEMBER_2)
+    dispatcher.clock = Clock(DECEMBER_2)
+    dispatcher.drain()
+    (sent,) = [message for message in sink.wait_for(1) if message["Reply-To"]]
+    reply = EmailMessage()
+    reply["From"] = "ana@padaria.example"
+    reply["To"] = sent["Reply-To"]
+    reply["Subject"] = "Re: relatório"
+    reply["In-Reply-To"] = sent["Message-ID"]
+    reply.set_content("Mandem o relatório para o meu sócio também.")
+    # The desk's listener hands it over as an event (its own database is not needed here:
+    # the event is recorded in the session's outbox and delivered to notify's subscriber).
+    with database.transaction() as session:
+        assert inbound.receive(session, reply.as_bytes()) is None
+        (handed,) = [
+            row
+            for row in session.execute(select(outbox)).mappings()
+            if row["event_type"] == "tickets.report_reply_arrived.v1"
+        ]
+    envelope = json.loads(handed["body"])
+    assert (
+        process_message(database, activity, json.dumps(envelope).encode()).outcome
+        is Outcome.HANDLED
+    )
+    (event,) = outbox_events(database, "notify.report_reply_received.v1")
+    assert (
+        event["customer_id"] == 1
+        and event["comments"] == "Mandem o relatório para o meu sócio também."
+    )
