@@ -695,4 +695,6 @@ def _author_name(session: Session, message: Message) -> str | None:
 
 
 def init_api(app: Flask) -> Api:
-    return init_service_api(app, "Cortesia tickets", [tickets_api, reviews_api])
+    from services.tickets.operations_api import BLUEPRINTS
+
+    return init_service_api(app, "Cortesia tickets", [tickets_api, reviews_api, *BLUEPRINTS])

@@ -1,0 +1,107 @@
+"""The REST API of the desk's other actions: requests to billing, merging, the owner's
+settings, care, and the team."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Flask
+
+from services.tickets.models import StaffMember
+from shared.db import Database
+from tests.tickets.conftest import announced
+from tests.tickets.test_desk import carla, open_one
+from tests.tickets.test_desk_pages import session_of, suspend_carla
+
+
+def test_requests_to_billing_and_merging(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    suspend_carla(database, grace_used=False)
+    first, second = open_one(database), open_one(database)
+    agent, trainee = session_of(app, staff["agent"]), session_of(app, staff["trainee"])
+    pay_by = (date.today() + timedelta(days=5)).isoformat()
+    assert trainee.post(f"/api/tickets/{first}/reactivation", {"pay_by": pay_by}).status_code == 403
+    asked = agent.post(f"/api/tickets/{first}/reactivation", {"pay_by": pay_by})
+    assert asked.status_code == 202
+    assert announced(database, "tickets.reactivation_requested.v1")[0]["pay_by"] == pay_by
+    assert agent.post(f"/api/tickets/{first}/reactivation", {"pay_by": "soon"}).status_code == 422
+    cancel = agent.post(
+        f"/api/tickets/{first}/cancellation",
+        {"reason": "closing the shop", "offer_made": "a pause", "outcome": "cancels"},
+    )
+    assert cancel.status_code == 202
+    (cancelled,) = announced(database, "tickets.cancellation_requested.v1")
+    assert (cancelled["subscription_id"], cancelled["offer_made"]) == (9, "a pause")
+    assert agent.post(f"/api/tickets/{second}/merge", {"into": first}).status_code == 200
+    assert agent.post(f"/api/tickets/{second}/merge", {"into": first}).status_code == 422
+    assert agent.post(f"/api/tickets/{first}/merge", {"into": 999}).status_code == 404
+
+
+def test_settings_care_and_team(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    carla(database)
+    owner, agent = session_of(app, staff["owner"]), session_of(app, staff["agent"])
+    targets = owner.get("/api/settings/sla-targets").get_json()
+    targets["urgent"]["first_response_minutes"] = 30
+    assert (
+        owner.send("PUT", "/api/settings/sla-targets", targets).get_json()["urgent"][
+            "first_response_minutes"
+        ]
+        == 30
+    )
+    bad = owner.send("PUT", "/api/settings/sla-targets", {"urgent": {}})
+    assert bad.status_code == 422
+    assert agent.send("PUT", "/api/settings/sla-targets", targets).status_code == 403
+    rule = owner.post(
+        "/api/settings/escalation-rules",
+        {"name": "r", "after_minutes": 60, "actions": ["alert_owner"]},
+    )
+    assert rule.status_code == 201 and rule.get_json()["actions"] == ["alert_owner"]
+    assert (
+        owner.post(
+            "/api/settings/escalation-rules",
+            {"name": "r", "after_minutes": 60, "actions": ["dance"]},
+        ).status_code
+        == 422
+    )
+    assert (
+        owner.post(
+            "/api/settings/canned-replies",
+            {"title": "Oi", "language": "pt-BR", "body": "Olá {customer_name}"},
+        ).status_code
+        == 201
+    )
+    assert len(agent.get("/api/settings/canned-replies").get_json()) == 1
+
+    late = agent.post("/api/care/running-late", {"customer_id": 5, "minutes": 10})
+    assert late.status_code == 201 and late.get_json()["kind"] == "late"
+    assert agent.post("/api/care/running-late", {"customer_id": 5, "minutes": 0}).status_code == 422
+    (task,) = agent.get("/api/care/my-day").get_json()
+    assert agent.post(f"/api/care/tasks/{task['id']}/done", {"note": "ok"}).status_code == 200
+    assert agent.post(f"/api/care/tasks/{task['id']}/done", {"note": "ok"}).status_code == 422
+    assert (
+        agent.post("/api/care/referrals", {"customer_id": 5, "referred": "Loja Azul"}).status_code
+        == 201
+    )
+
+    added = owner.post(
+        "/api/staff", {"name": "Edu", "email": "edu@cortesia.example", "role": "agent"}
+    )
+    assert added.status_code == 201
+    edu = added.get_json()["id"]
+    assert (
+        agent.post(
+            "/api/staff", {"name": "X", "email": "x@cortesia.example", "role": "agent"}
+        ).status_code
+        == 403
+    )
+    assert (
+        owner.send("PUT", f"/api/staff/{edu}/role", {"role": "billing"}).get_json()["role"]
+        == "billing"
+    )
+    assert owner.send("DELETE", f"/api/staff/{edu}", None).get_json()["active"] is False
+    assert owner.send("DELETE", f"/api/staff/{staff['owner'].id}", None).status_code == 422
+    paths = owner.get("/api/openapi.json").get_json()["paths"]
+    assert {"/api/care/my-day", "/api/staff", "/api/settings/escalation-rules"} <= set(paths)
