@@ -49,12 +49,15 @@ from services.tickets.models import (
     SuggestedScript,
     Ticket,
 )
+from services.tickets.staff_words import choose_language, say, speak_on
 from shared.config import Settings
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, TICKET_PRIORITIES
 from shared.web import current_staff, roles_required
 
 desk = Blueprint("desk_pages", __name__, url_prefix="/desk", template_folder="templates")
+speak_on(desk)
+desk.add_url_rule("/language/<code>", view_func=choose_language)
 PAGE_SIZE = 50
 VIEWS = ("open", "mine", "unassigned", "waiting", "emergency", "resolved", "all")
 STAFF_ROLES = ("agent", "billing", "trainee")
@@ -70,7 +73,7 @@ def _member(session: Session) -> StaffMember:
     assert identity is not None
     member = session.get(StaffMember, identity.id)
     if member is None or not member.active:
-        abort(403, description="Your account is no longer active.")
+        abort(403, description=say("said.inactive"))
     return member
 
 
@@ -122,13 +125,18 @@ def queue_query(
 def queue() -> Any:
     view = request.args.get("view", "open")
     if view not in VIEWS:
-        abort(400, description=f"view must be one of {', '.join(VIEWS)}.")
+        abort(400, description=say("said.one_of", field="view", values=", ".join(VIEWS)))
     department = request.args.get("department") or None
     if department is not None and department not in DEPARTMENTS:
-        abort(400, description=f"department must be one of {', '.join(DEPARTMENTS)}.")
+        abort(
+            400, description=say("said.one_of", field="department", values=", ".join(DEPARTMENTS))
+        )
     priority = request.args.get("priority") or None
     if priority is not None and priority not in TICKET_PRIORITIES:
-        abort(400, description=f"priority must be one of {', '.join(TICKET_PRIORITIES)}.")
+        abort(
+            400,
+            description=say("said.one_of", field="priority", values=", ".join(TICKET_PRIORITIES)),
+        )
     text = request.args.get("q", "")
     with _database().transaction() as session:
         member = _member(session)
@@ -275,7 +283,7 @@ def attachment(attachment_id: int) -> Any:
     with _database().transaction() as session:
         kept = session.get(Attachment, attachment_id)
         if kept is None:
-            abort(404, description=f"No attachment {attachment_id}.")
+            abort(404, description=say("said.no_attachment", number=attachment_id))
         # Always a download, never rendered on our origin: a customer's HTML file must not
         # run with staff's session.
         return Response(
@@ -354,19 +362,16 @@ def post_reply(ticket_id: int) -> Any:
         return _ticket_page(
             ticket_id,
             422,
-            error=(
-                "The reply was not sent: fix what blocks it "
-                "(or, as the owner, send it with a note)."
-            ),
+            error=say("said.not_sent"),
             draft=form.get("body", ""),
             draft_findings=outcome.findings,
         )
     flash(
-        {
-            "sent": "Reply sent.",
-            "overridden": "Reply sent over the checker, with your note.",
-            "held": "Your reply waits for review before it goes to the customer.",
-        }[outcome.outcome]
+        say(
+            {"sent": "said.sent", "overridden": "said.overridden", "held": "said.held"}[
+                outcome.outcome
+            ]
+        )
     )
     return redirect(url_for("desk_pages.ticket_page", ticket_id=ticket_id), 303)
 
@@ -388,7 +393,7 @@ def _simple_action(ticket_id: int, action: Any, done: str) -> Any:
 def post_note(ticket_id: int) -> Any:
     body = request.form.get("body", "")
     return _simple_action(
-        ticket_id, lambda s, t, m: lifecycle.add_note(s, t, m, body), "Note added."
+        ticket_id, lambda s, t, m: lifecycle.add_note(s, t, m, body), say("said.note_added")
     )
 
 
@@ -405,12 +410,12 @@ def update(ticket_id: int) -> Any:
         if "assignee" in form:
             raw = form["assignee"]
             if raw and not raw.isdigit():
-                raise TicketError("Choose someone from the list.")
+                raise TicketError(say("said.choose_assignee"))
             lifecycle.assign(session, ticket, int(raw) if raw else None, member.email)
         if "tags" in form:
             lifecycle.set_tags(session, ticket, form["tags"], member.email)
 
-    return _simple_action(ticket_id, apply, "Ticket updated.")
+    return _simple_action(ticket_id, apply, say("said.ticket_updated"))
 
 
 @desk.post("/tickets/<int:ticket_id>/merge")
@@ -418,7 +423,7 @@ def update(ticket_id: int) -> Any:
 def merge(ticket_id: int) -> Any:
     raw = request.form.get("into", "").strip().lstrip("#")
     if not raw.isdigit():
-        return _ticket_page(ticket_id, 422, error="Give the number of the ticket to merge into.")
+        return _ticket_page(ticket_id, 422, error=say("said.merge_number"))
 
     try:
         with _database().transaction() as session:
@@ -427,7 +432,7 @@ def merge(ticket_id: int) -> Any:
             lifecycle.merge(session, _ticket(session, ticket_id), target, member.email)
     except TicketError as refused:
         return _ticket_page(ticket_id, 422, error=str(refused))
-    flash(f"#{ticket_id} merged into this ticket.")
+    flash(say("said.merged", number=ticket_id))
     return redirect(url_for("desk_pages.ticket_page", ticket_id=int(raw)), 303)
 
 
@@ -448,9 +453,7 @@ def resolve(ticket_id: int) -> Any:
             sla_outcome=clocks.resolution_outcome(session),
         )
 
-    return _simple_action(
-        ticket_id, apply, "Resolved: the customer gets the summary and the survey."
-    )
+    return _simple_action(ticket_id, apply, say("said.resolved"))
 
 
 @desk.post("/tickets/<int:ticket_id>/reactivation")
@@ -460,12 +463,12 @@ def reactivation(ticket_id: int) -> Any:
     try:
         pay_by = date.fromisoformat(raw)
     except ValueError:
-        return _ticket_page(ticket_id, 422, error="Give the date the customer will pay by.")
+        return _ticket_page(ticket_id, 422, error=say("said.pay_by"))
     note = request.form.get("note")
     return _simple_action(
         ticket_id,
         lambda s, t, m: billing_requests.request_reactivation(s, t, m, pay_by, note),
-        "Asked billing to reactivate the account; its answer appears here.",
+        say("said.reactivation_asked"),
     )
 
 
@@ -484,7 +487,7 @@ def cancellation(ticket_id: int) -> Any:
             outcome=form.get("outcome", ""),
             at_period_end=form.get("when") != "now",
         ),
-        "Recorded.",
+        say("said.recorded"),
     )
 
 
@@ -500,7 +503,7 @@ def new_ticket() -> Any:
         raw_customer = form.get("customer_id", "").strip()
         try:
             if raw_customer and not raw_customer.isdigit():
-                raise TicketError("Choose the customer from the list, or leave it empty.")
+                raise TicketError(say("said.choose_customer_or_none"))
             with _database().transaction() as session:
                 member = _member(session)
                 ticket = lifecycle.open_ticket(
@@ -522,7 +525,7 @@ def new_ticket() -> Any:
         except TicketError as refused:
             error = str(refused)
         else:
-            flash("Ticket opened.")
+            flash(say("said.ticket_opened"))
             return redirect(url_for("desk_pages.ticket_page", ticket_id=ticket_id), 303)
     with _database().transaction() as session:
         customers = list(
@@ -563,14 +566,14 @@ def decide_review(message_id: int) -> Any:
             member = _member(session)
             if verdict == "approve":
                 review.approve(session, message_id, member, request.form.get("body"))
-                flash("Approved: the reply went to the customer.")
+                flash(say("said.approved"))
             elif verdict == "return":
                 review.return_to_author(
                     session, message_id, member, request.form.get("comment", "")
                 )
-                flash("Returned to its author with your comment.")
+                flash(say("said.returned"))
             else:
-                abort(400, description="Approve or return the reply.")
+                abort(400, description=say("said.approve_or_return"))
     except lifecycle.NotFound as missing:
         abort(404, description=str(missing))
     except TicketError as refused:

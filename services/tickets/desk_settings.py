@@ -23,6 +23,7 @@ from services.tickets.models import (
     Ticket,
 )
 from services.tickets.sla import PRIORITIES
+from services.tickets.staff_words import name_of, say, speak_on
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, LANGUAGES, TICKET_PRIORITIES
 from shared.web import current_staff, roles_required
@@ -30,6 +31,7 @@ from shared.web import current_staff, roles_required
 desk_settings = Blueprint(
     "desk_settings", __name__, url_prefix="/desk", template_folder="templates"
 )
+speak_on(desk_settings)
 TARGETS = ("first_response_minutes", "next_response_minutes", "resolution_minutes")
 
 
@@ -43,7 +45,7 @@ def _member(session: Any) -> StaffMember:
     assert identity is not None
     member = session.get(StaffMember, identity.id)
     if member is None:
-        abort(403, description="Your account is no longer active.")
+        abort(403, description=say("said.inactive"))
     return member
 
 
@@ -94,7 +96,13 @@ def save_targets() -> Any:
         for name in TARGETS:
             raw = request.form.get(f"{priority}:{name}", "").strip()
             if not raw.isdigit():
-                return _settings_page(f"{priority} {name.replace('_', ' ')}: whole minutes.", 422)
+                target = name_of("target", name).replace("_", " ")
+                return _settings_page(
+                    say(
+                        "said.whole_minutes", priority=name_of("priority", priority), target=target
+                    ),
+                    422,
+                )
             values[name] = int(raw)
         mapping[priority] = values
     try:
@@ -102,7 +110,7 @@ def save_targets() -> Any:
             clocks.save_targets(session, mapping)
     except ValueError as refused:
         return _settings_page(str(refused), 422)
-    flash("SLA targets saved: the clocks of open tickets follow them from now on.")
+    flash(say("said.targets_saved"))
     return redirect(url_for("desk_settings.settings"), 303)
 
 
@@ -116,7 +124,7 @@ def add_rule() -> Any:
     raw_minutes = form.get("after_minutes", "")
     try:
         if not raw_minutes.isdigit():
-            raise TicketError("After how many business minutes? Write a whole number.")
+            raise TicketError(say("said.rule_minutes"))
         with _database().transaction() as session:
             save_rule(
                 session,
@@ -131,7 +139,7 @@ def add_rule() -> Any:
             )
     except TicketError as refused:
         return _settings_page(str(refused), 422)
-    flash("Escalation rule added.")
+    flash(say("said.rule_added"))
     return redirect(url_for("desk_settings.settings"), 303)
 
 
@@ -141,7 +149,7 @@ def toggle_rule(rule_id: int) -> Any:
     with _database().transaction() as session:
         rule = session.get(EscalationRule, rule_id)
         if rule is None:
-            abort(404, description=f"No rule {rule_id}.")
+            abort(404, description=say("said.no_rule", number=rule_id))
         rule.active = not rule.active
     return redirect(url_for("desk_settings.settings"), 303)
 
@@ -157,7 +165,7 @@ def add_canned() -> Any:
             )
     except TicketError as refused:
         return _settings_page(str(refused), 422)
-    flash("Canned reply saved.")
+    flash(say("said.canned_saved"))
     return redirect(url_for("desk_settings.settings"), 303)
 
 
@@ -215,7 +223,7 @@ def _care_action(action: Any, done: str) -> Any:
 def _customer_id() -> int:
     raw = request.form.get("customer_id", "")
     if not raw.isdigit():
-        raise TicketError("Choose the customer.")
+        raise TicketError(say("said.choose_customer"))
     return int(raw)
 
 
@@ -223,7 +231,7 @@ def _customer_id() -> int:
 @roles_required("agent", "billing", "trainee")
 def task_done(task_id: int) -> Any:
     note = request.form.get("note")
-    return _care_action(lambda s, m: care.complete(s, task_id, m, note), "Done.")
+    return _care_action(lambda s, m: care.complete(s, task_id, m, note), say("said.done"))
 
 
 @desk_settings.post("/my-day/referral")
@@ -232,7 +240,7 @@ def referral() -> Any:
     referred = request.form.get("referred", "")
     return _care_action(
         lambda s, m: care.record_referral(s, _customer_id(), referred, m),
-        "Referral recorded: the thank-you and the follow-up are on the list.",
+        say("said.referral"),
     )
 
 
@@ -243,5 +251,5 @@ def late() -> Any:
     minutes = int(raw) if raw.isdigit() else 0
     return _care_action(
         lambda s, m: care.running_late(s, _customer_id(), minutes, m),
-        "The customer is told you are running late; they are first on your list.",
+        say("said.late"),
     )

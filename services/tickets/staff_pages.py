@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from services.tickets.models import AuditEntry, StaffMember
 from services.tickets.staff import StaffError, change_role, invite_staff, remove_staff
+from services.tickets.staff_words import name_of, say, speak_on
 from shared.config import Settings
 from shared.db import Database
 from shared.web import current_staff, roles_required
 from shared.web.auth import ROLES
 
 staff_pages = Blueprint("staff_pages", __name__, template_folder="templates")
+speak_on(staff_pages)
 AUDIT_PAGE = 200
 
 
@@ -66,7 +68,7 @@ def add_member() -> Any:
             name = member.name
     except StaffError as refused:
         return _page(str(refused), 422)
-    flash(f"{name} is added: a link to choose a password is on its way to them.")
+    flash(say("said.added", name=name))
     return redirect(url_for("staff_pages.staff_list"), 303)
 
 
@@ -80,12 +82,12 @@ def change_member(staff_id: int) -> Any:
                 member = change_role(
                     session, staff_id, request.form.get("role", ""), _owner_email()
                 )
-                done = f"{member.name} is now {member.role}."
+                done = say("said.role_changed", name=member.name, role=name_of("role", member.role))
             elif action == "remove":
                 member = remove_staff(session, staff_id, _owner_email())
-                done = f"{member.name} no longer has access."
+                done = say("said.removed", name=member.name)
             else:
-                abort(400, description="Change the role or remove the person.")
+                abort(400, description=say("said.role_or_remove"))
     except StaffError as refused:
         return _page(str(refused), 422)
     flash(done)

@@ -19,12 +19,14 @@ from services.tickets.staff import (
     request_password_link,
     set_password_from_link,
 )
+from services.tickets.staff_words import say, speak_on
 from shared.config import Settings
 from shared.db import Database
 from shared.logging import get_logger
 from shared.web.auth import StaffIdentity, roles_required, sign_in, sign_out
 
 bp = Blueprint("desk", __name__, template_folder="templates")
+speak_on(bp)
 log = get_logger(__name__)
 
 
@@ -71,7 +73,7 @@ def login() -> Any:
             log.info("staff.signed_in", staff_id=identity.id)
             return redirect(_safe_next(request.args.get("next")))
         log.info("staff.sign_in_refused")
-        error = "That email and password do not match an active account."
+        error = say("said.no_match")
         status = 401
     elif form.errors:
         status = 400
@@ -91,7 +93,7 @@ def forgotten_password() -> Any:
         email = (request.form.get("email") or "").strip()
         if "@" not in email:
             return render_template(
-                "tickets/password_request.html", error="Give your email address.", sent=False
+                "tickets/password_request.html", error=say("said.give_email"), sent=False
             ), 400
         with _database().transaction() as session:
             request_password_link(session, email, _public_url())
@@ -105,7 +107,7 @@ def set_password(token: str) -> Any:
     if request.method == "POST":
         password = request.form.get("password") or ""
         if password != (request.form.get("confirm") or ""):
-            error = "The passwords differ."
+            error = say("said.passwords_differ")
         else:
             try:
                 with _database().transaction() as session:
@@ -115,7 +117,7 @@ def set_password(token: str) -> Any:
                 error = str(refused)
             else:
                 sign_in(identity)
-                flash("Your password is set.")
+                flash(say("said.password_set"))
                 return redirect(url_for("desk.index"))
     return render_template("tickets/password_set.html", error=error), (422 if error else 200)
 
@@ -134,8 +136,8 @@ def setup() -> Any:
             return render_template(
                 "error.html",
                 status=404,
-                title="Setup is closed",
-                message="This installation already has an owner. Sign in instead.",
+                title=say("said.setup_closed"),
+                message=say("said.setup_closed_why"),
             ), 404
     form = OwnerSetupForm()
     if form.validate_on_submit():
@@ -155,6 +157,6 @@ def setup() -> Any:
             form.email.errors = [*form.email.errors, str(error)]
         else:
             sign_in(identity)
-            flash(f"Welcome, {identity.name}. Your owner account is ready.")
+            flash(say("said.welcome", name=identity.name))
             return redirect(url_for("desk.index"))
     return render_template("tickets/setup.html", form=form), (400 if form.errors else 200)
