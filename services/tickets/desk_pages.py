@@ -383,7 +383,8 @@ def _simple_action(ticket_id: int, action: Any, done: str) -> Any:
             ticket = _ticket(session, ticket_id)
             action(session, ticket, member)
     except TicketError as refused:
-        return _ticket_page(ticket_id, 422, error=str(refused))
+        # What was typed comes back with the refusal: nobody writes it twice.
+        return _ticket_page(ticket_id, 422, error=str(refused), submitted=request.form)
     flash(done)
     return redirect(url_for("desk_pages.ticket_page", ticket_id=ticket_id), 303)
 

@@ -209,6 +209,7 @@ def test_review_resolve_and_a_ticket_for_a_phone_call(
         },
     )
     assert missing.status_code == 422 and "P-RESOLVE" in missing.text
+    assert "DNS antigo</textarea>" in missing.text, "what was typed comes back"
     done = trainee.client.post(
         f"/desk/tickets/{ticket_id}/resolve",
         data={
