@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -25,6 +23,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.tickets import (
+    attachments,
     billing_requests,
     canned,
     clocks,
@@ -244,7 +243,7 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
         ).scalar_one()
         if ticket.customer_id
         else 0,
-        "attachments": _attachments_by_message(session, ticket.id),
+        "attachments": attachments.by_message(session, ticket.id),
         "script": session.get(SuggestedScript, ticket.id),
         "canned": [
             (reply.title, canned.fill(reply, ticket, member))
@@ -266,17 +265,6 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
     }
 
 
-def _attachments_by_message(session: Session, ticket_id: int) -> dict[int, list[Any]]:
-    found: dict[int, list[Any]] = {}
-    for row in session.execute(
-        select(Attachment.id, Attachment.message_id, Attachment.filename, Attachment.size).where(
-            Attachment.ticket_id == ticket_id
-        )
-    ).all():
-        found.setdefault(row.message_id, []).append(row)
-    return found
-
-
 @desk.get("/attachments/<int:attachment_id>")
 @roles_required("agent", "billing", "trainee")
 def attachment(attachment_id: int) -> Any:
@@ -284,16 +272,7 @@ def attachment(attachment_id: int) -> Any:
         kept = session.get(Attachment, attachment_id)
         if kept is None:
             abort(404, description=say("said.no_attachment", number=attachment_id))
-        # Always a download, never rendered on our origin: a customer's HTML file must not
-        # run with staff's session.
-        return Response(
-            kept.data,
-            mimetype="application/octet-stream",
-            headers={
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(kept.filename)}",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return attachments.download(kept)
 
 
 def _ticket_page(ticket_id: int, status: int = 200, **extra: Any) -> Any:

@@ -25,6 +25,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.tickets import attachments
+from services.tickets.attachments import keep
 from services.tickets.lifecycle import (
     PRODUCER,
     NewTicket,
@@ -32,14 +34,14 @@ from services.tickets.lifecycle import (
     customer_message,
     open_ticket,
 )
-from services.tickets.models import Attachment, Message, Ticket
+from services.tickets.models import Message, Ticket
 from shared.bus.outbox import record_event
 from shared.db import Database
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-MAX_ATTACHMENT = 10 * 1024 * 1024
+MAX_ATTACHMENT = attachments.MAX_ATTACHMENT
 MAX_MESSAGE = 25 * 1024 * 1024
 REFERENCE = re.compile(r"T-(\d+)-([0-9a-f]{6})")
 REPORT_REPLY = re.compile(r"\+report-[A-Za-z0-9_-]{20,64}@")
@@ -149,20 +151,12 @@ def receive(session: Session, raw: bytes) -> Received | None:
         data = part.get_payload(decode=True) or b""
         if not isinstance(data, bytes):
             continue
-        if len(data) > MAX_ATTACHMENT:
+        if keep(
+            session, ticket.id, kept.id, filename, part.get_content_type(), data, MAX_ATTACHMENT
+        ):
+            count += 1
+        else:
             left_out.append(filename)
-            continue
-        session.add(
-            Attachment(
-                ticket_id=ticket.id,
-                message_id=kept.id,
-                filename=filename[:255],
-                content_type=part.get_content_type()[:120],
-                size=len(data),
-                data=data,
-            )
-        )
-        count += 1
     if left_out:
         session.add(
             Message(

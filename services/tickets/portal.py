@@ -33,9 +33,9 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
-from services.tickets import lifecycle, portal_access, resolution
+from services.tickets import attachments, lifecycle, portal_access, resolution
 from services.tickets.lifecycle import EMERGENCIES, MAX_BODY, NewTicket, NotFound, TicketError
-from services.tickets.models import Ticket
+from services.tickets.models import Attachment, Message, Ticket
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, LANGUAGES
 from shared.logging import get_logger
@@ -162,6 +162,11 @@ WORDS: dict[str, dict[str, str]] = {
         "reply_label": "Sua resposta",
         "send_reply": "Enviar resposta",
         "reply_required": "Escreva sua mensagem antes de enviar.",
+        "attach": "Anexar arquivos (até 10 MB cada)",
+        "attached_too_big": (
+            "Estes arquivos passam de 10 MB e não foram anexados: {names}. "
+            "Mande um link para eles, por favor."
+        ),
         "reply_sent": "Sua mensagem foi adicionada ao chamado.",
         "closed_note": (
             "Este chamado está encerrado. Se precisar de mais ajuda, abra um novo chamado "
@@ -293,6 +298,11 @@ WORDS: dict[str, dict[str, str]] = {
         "reply_label": "Su respuesta",
         "send_reply": "Enviar respuesta",
         "reply_required": "Escriba su mensaje antes de enviarlo.",
+        "attach": "Adjuntar archivos (hasta 10 MB cada uno)",
+        "attached_too_big": (
+            "Estos archivos superan 10 MB y no se adjuntaron: {names}. "
+            "Envíenos un enlace, por favor."
+        ),
         "reply_sent": "Su mensaje se agregó a la solicitud.",
         "closed_note": (
             "Esta solicitud está cerrada. Si necesita más ayuda, abra una nueva "
@@ -424,6 +434,11 @@ WORDS: dict[str, dict[str, str]] = {
         "reply_label": "Your reply",
         "send_reply": "Send reply",
         "reply_required": "Write your message before sending it.",
+        "attach": "Attach files (up to 10 MB each)",
+        "attached_too_big": (
+            "These files are over 10 MB and were not attached: {names}. "
+            "Please send us a link to them."
+        ),
         "reply_sent": "Your message was added to the request.",
         "closed_note": (
             "This request is closed. If you need more help, open a new request and mention "
@@ -772,11 +787,15 @@ def reply(ticket_id: int) -> Any:
             error = words["too_long"]
         else:
             try:
-                lifecycle.customer_message(db_session, found, body, _actor())
+                kept = lifecycle.customer_message(db_session, found, body, _actor())
+                db_session.flush()
+                too_big = _keep_files(db_session, found.id, kept.id)
             except TicketError as refused:
                 error = str(refused)
     if error is not None:
         return _ticket_page(ticket_id, reply_error=error, reply_body=body, status=422)
+    if too_big:
+        flash(words["attached_too_big"].format(names=", ".join(too_big)))
     flash(words["reply_sent"])
     return redirect(url_for("portal.ticket", ticket_id=ticket_id), code=303)
 
@@ -813,6 +832,38 @@ def rate(ticket_id: int) -> Any:
     return redirect(url_for("portal.ticket", ticket_id=ticket_id, _anchor="rate"), code=303)
 
 
+def _keep_files(db_session: Session, ticket_id: int, message_id: int) -> list[str]:
+    """The files sent with the form; the names of those left out for their size."""
+    too_big = []
+    for upload in request.files.getlist("files"):
+        if not upload.filename:
+            continue
+        data = upload.read(attachments.MAX_ATTACHMENT + 1)
+        if not attachments.keep(
+            db_session, ticket_id, message_id, upload.filename, upload.mimetype, data
+        ):
+            too_big.append(upload.filename)
+    return too_big
+
+
+@portal.get("/attachments/<int:attachment_id>")
+@customer_required
+def attachment(attachment_id: int) -> Any:
+    with _transaction() as db_session:
+        kept = db_session.get(Attachment, attachment_id)
+        message = db_session.get(Message, kept.message_id) if kept else None
+        # Only a file of a message the customer can read, on a ticket that is theirs.
+        if (
+            kept is None
+            or message is None
+            or message.internal
+            or message.state != "sent"
+            or _visible_or_none(db_session, kept.ticket_id) is None
+        ):
+            return _not_found()
+        return attachments.download(kept)
+
+
 def _visible_or_none(db_session: Session, ticket_id: int) -> Ticket | None:
     try:
         return portal_access.visible_ticket(db_session, _email(), ticket_id)
@@ -831,6 +882,7 @@ def _ticket_page(ticket_id: int, status: int = 200, **form: Any) -> Any:
             ticket=found,
             messages=messages,
             staff_names=portal_access.staff_names(db_session, messages),
+            files=attachments.by_message(db_session, found.id),
             rating=portal_access.rating_of(db_session, found),
             resolved=found.resolved_at is not None and found.status in ("resolved", "closed"),
             ratings=RATINGS,

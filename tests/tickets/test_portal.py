@@ -4,6 +4,7 @@ conversation, answer and rate it; each customer sees only their own tickets
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import func, select, update
 import services.tickets as tickets
 from services.tickets import lifecycle, replying, resolution, review
 from services.tickets.lifecycle import NewTicket
-from services.tickets.models import Message, PortalToken, Rating, StaffMember, Ticket
+from services.tickets.models import Attachment, Message, PortalToken, Rating, StaffMember, Ticket
 from services.tickets.portal import init_portal
 from services.tickets.replicas import billing_state
 from shared.config import load_settings
@@ -504,3 +505,34 @@ def test_the_customers_own_language_comes_first_and_the_switcher_overrides_it(
         "/portal/"
     )
     assert "Your requests" in carla.get("/portal/").text
+
+
+def test_customers_attach_files_only_they_and_staff_can_download(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    carla_is_a_customer(database)
+    carlas = desk_opens(database, CARLA, "Erro no site")
+    carla, bruno = Visitor(app, database), Visitor(app, database)
+    carla.sign_in(CARLA)
+    bruno.sign_in(BRUNO)
+    page = carla.get(f"/portal/tickets/{carlas}").text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    sent = carla.client.post(
+        f"/portal/tickets/{carlas}/reply",
+        data={
+            "body": "Segue o print.",
+            "csrf_token": token,
+            "files": [(io.BytesIO(b"\x89PNG fake"), "tela.png")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 303
+    with database.transaction() as session:
+        (kept,) = session.execute(select(Attachment)).scalars()
+        kept_id = kept.id
+    assert "tela.png" in carla.get(f"/portal/tickets/{carlas}").text
+    download = carla.get(f"/portal/attachments/{kept_id}")
+    assert download.status_code == 200 and download.data == b"\x89PNG fake"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert bruno.get(f"/portal/attachments/{kept_id}").status_code == 404, "P-CONFIDENTIAL"
+    assert bruno.get("/portal/attachments/9999").status_code == 404
