@@ -45,6 +45,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
+import gc
 import json
 import logging
 import os
@@ -69,7 +71,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 
 import services.notify as notify
-from bench.common import proc_status
+from bench.common import cpu_seconds, proc_status
 from services.notify.catalogue import load_catalogue
 from services.notify.channels import SmtpChannel, SmtpSettings
 from services.notify.config import NotifyConfig
@@ -117,10 +119,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     parser.add_argument("--keep", action="store_true", help="keep the databases' directory")
     parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each step under cProfile and write DIR/<database>-<step>.prof",
+    )
+    parser.add_argument(
         "--child", choices=("cortesia", "smtplib", "seed-held", "release"), help=argparse.SUPPRESS
     )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -166,11 +175,20 @@ class CountingSink:
     def stop(self) -> None:
         if self._thread is None:
             return
-        if self._server is not None:
-            self._loop.call_soon_threadsafe(self._server.close)
+
+        async def close() -> None:
+            if self._server is not None:
+                self._server.close()
+            sessions = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for session in sessions:
+                session.cancel()
+            await asyncio.gather(*sessions, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._thread = None
+        self._loop.close()
 
     def take(self) -> dict[str, int]:
         """What arrived since the last ``take``, and start counting afresh."""
@@ -322,6 +340,9 @@ def run_smtplib(url: str, port: int) -> dict[str, Any]:
         ).scalars()
         mails = [(prebuilt(row, CONFIG), str(row.address)) for row in rows]
     database.dispose()
+    # The prebuilt messages stay alive to the end: the collector need not walk them.
+    gc.collect()
+    gc.freeze()
     sender = CONFIG.support_email
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as connection:
@@ -416,6 +437,9 @@ def child(arguments: argparse.Namespace) -> None:
     configure_logging(logging.WARNING)
     url, port = arguments.url, arguments.port
     assert url
+    profiler = cProfile.Profile() if arguments.profile_to else None
+    if profiler is not None:
+        profiler.enable()
     if arguments.child == "cortesia":
         result = run_cortesia(url, port, arguments.messages)
     elif arguments.child == "smtplib":
@@ -424,6 +448,9 @@ def child(arguments: argparse.Namespace) -> None:
         result = seed_held(url, arguments.held)
     else:
         result = run_release(url, port)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(arguments.profile_to)
     result["peak_rss_mib"] = proc_status().get("VmHWM", float("nan"))
     print(json.dumps(result))
 
@@ -431,10 +458,15 @@ def child(arguments: argparse.Namespace) -> None:
 # -- the parent: databases, children, checks ------------------------------------------------
 
 
-def run_child(step: str, url: str, arguments: argparse.Namespace, port: int) -> dict[str, Any]:
+def run_child(
+    step: str, kind: str, url: str, arguments: argparse.Namespace, port: int
+) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.notify_delivery", "--child", step, "--url", url]
     command += ["--port", str(port), "--messages", str(arguments.messages)]
     command += ["--held", str(arguments.held)]
+    if arguments.profile is not None:
+        arguments.profile.mkdir(parents=True, exist_ok=True)
+        command += ["--profile-to", str(arguments.profile.resolve() / f"{kind}-{step}.prof")]
     result = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False
     )
@@ -464,17 +496,21 @@ def verify(url: str, expected: int) -> dict[str, Any]:
     return {"sent": expected, "sent_events": len(reported)}
 
 
-def received(sink: CountingSink, contender: str, expected: int) -> dict[str, int]:
-    counts = sink.take()
+def received(
+    sink: CountingSink, contender: str, expected: int, cpu_before: float
+) -> dict[str, Any]:
+    """What the sink got from one child; raises unless it is ``expected`` messages to as
+    many recipients. While a child runs this process does nothing but the sink."""
+    cpu = cpu_seconds() - cpu_before
+    counts: dict[str, Any] = dict(sink.take())
     wanted = {"messages": expected, "distinct_recipients": expected}
     if {key: counts[key] for key in wanted} != wanted:
         raise SystemExit(f"the sink got {counts} from {contender}, expected {wanted}")
+    counts["cpu_ms_per_message"] = 1000 * cpu / expected
     return counts
 
 
-def fresh_database(
-    kind: str, name: str, workdir: Path, cluster: PostgresCluster | None
-) -> str:
+def fresh_database(kind: str, name: str, workdir: Path, cluster: PostgresCluster | None) -> str:
     if kind == "sqlite":
         url = f"sqlite:///{workdir / f'{name}.sqlite3'}"
     else:
@@ -499,11 +535,13 @@ def measure(
         count = arguments.messages
         url = fresh_database(kind, "throughput", workdir, cluster)
         sink.take()
-        ours = run_child("cortesia", url, arguments, sink.port)
-        ours["sink"] = received(sink, "Cortesia", count)
+        cpu = cpu_seconds()
+        ours = run_child("cortesia", kind, url, arguments, sink.port)
+        ours["sink"] = received(sink, "Cortesia", count, cpu)
         ours["verified"] = verify(url, count)
-        theirs = run_child("smtplib", url, arguments, sink.port)
-        theirs["sink"] = received(sink, "smtplib", count)
+        cpu = cpu_seconds()
+        theirs = run_child("smtplib", kind, url, arguments, sink.port)
+        theirs["sink"] = received(sink, "smtplib", count, cpu)
         results["throughput"] = {
             "messages": count,
             "cortesia": ours,
@@ -522,9 +560,10 @@ def measure(
               f"smtplib {count / theirs['wall_s']:.0f}/s", flush=True)  # fmt: skip
         held = arguments.held
         url = fresh_database(kind, "release", workdir, cluster)
-        seed = run_child("seed-held", url, arguments, sink.port)
-        release = run_child("release", url, arguments, sink.port)
-        release["sink"] = received(sink, "the release", held)
+        seed = run_child("seed-held", kind, url, arguments, sink.port)
+        cpu = cpu_seconds()
+        release = run_child("release", kind, url, arguments, sink.port)
+        release["sink"] = received(sink, "the release", held, cpu)
         release["verified"] = verify(url, held)
         results["release"] = {
             "held": held,
@@ -578,8 +617,9 @@ def report(results: list[dict[str, Any]], arguments: argparse.Namespace) -> None
     print(f"Throughput: {arguments.messages} invoice messages, one SMTP connection to a "
           "counting sink; rates in messages/s")  # fmt: skip
     print("| database | render (plan_event) | deliver (drain) | render + deliver | smtplib "
-          "| ratio | deliver alone / smtplib | Cortesia peak RSS MiB | bytes per message |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| ratio | deliver alone / smtplib | Cortesia peak RSS MiB | bytes per message "
+          "| sink CPU ms per message |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in results:
         run = row["throughput"]
         rates, ours = run["rates"], run["cortesia"]
@@ -587,7 +627,8 @@ def report(results: list[dict[str, Any]], arguments: argparse.Namespace) -> None
         print(
             f"| {row['database']} | {rates['render']:.0f} | {rates['deliver']:.0f} | "
             f"{rates['render_deliver']:.0f} | {rates['smtplib']:.0f} | {run['ratio']:.2f} | "
-            f"{run['deliver_ratio']:.2f} | {ours['peak_rss_mib']:.0f} | {size:.0f} |"
+            f"{run['deliver_ratio']:.2f} | {ours['peak_rss_mib']:.0f} | {size:.0f} | "
+            f"{run['smtplib']['sink']['cpu_ms_per_message']:.2f} |"
         )
     print()
     print(f"Release: {arguments.held} messages held until 10:00, drained at the opening")
