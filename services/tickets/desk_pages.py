@@ -38,6 +38,7 @@ from services.tickets.models import (
     OPEN_STATUSES,
     STATUSES,
     Attachment,
+    CareTask,
     CustomerNote,
     CustomerReplica,
     DeliveryReplica,
@@ -218,6 +219,15 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
                 .where(DeliveryReplica.customer_id == ticket.customer_id)
                 .order_by(DeliveryReplica.at.desc())
                 .limit(10)
+            ).scalars()
+        )
+        if ticket.customer_id
+        else [],
+        "care_tasks": list(
+            session.execute(
+                select(CareTask)
+                .where(CareTask.customer_id == ticket.customer_id, CareTask.done_at.is_(None))
+                .order_by(CareTask.due_on)
             ).scalars()
         )
         if ticket.customer_id

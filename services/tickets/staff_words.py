@@ -144,6 +144,7 @@ WORDS: dict[str, dict[str, str]] = {
         "ticket.merge": "Merge",
         "ticket.deliveries": "Recent messages to the customer",
         "ticket.customer_notes": "Notes on the customer",
+        "ticket.care_tasks": "Open care tasks",
         # opening a ticket for a call
         "new.title": "New ticket",
         "new.intro": (
@@ -428,6 +429,7 @@ WORDS: dict[str, dict[str, str]] = {
         "ticket.merge": "Mesclar",
         "ticket.deliveries": "Mensagens recentes enviadas ao cliente",
         "ticket.customer_notes": "Observações sobre o cliente",
+        "ticket.care_tasks": "Tarefas de cuidado em aberto",
         "new.title": "Novo chamado",
         "new.intro": (
             "Para uma ligação ou uma mensagem que chegou por outro meio. O cliente recebe a "

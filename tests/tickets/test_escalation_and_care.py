@@ -154,8 +154,11 @@ def test_the_settings_and_my_day_pages(
     assert agent.get("/desk/settings", headers=HTML).status_code == 403
 
     ticket_id = open_one(database)
+    with database.transaction() as session:
+        care.cadence_rounds(session, datetime.now(UTC).date())
     ticket_page = agent.get(f"/desk/tickets/{ticket_id}", headers=HTML)
     assert 'data-text="Olá Carla!"' in ticket_page.text, "the canned reply, filled for this ticket"
+    assert "Open care tasks" in ticket_page.text and "Call Carla Dias (weekly)" in ticket_page.text
     late = agent.client.post(
         "/desk/my-day/late", data={"customer_id": "5", "minutes": "20", "csrf_token": agent.token}
     )

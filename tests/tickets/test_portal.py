@@ -536,3 +536,22 @@ def test_customers_attach_files_only_they_and_staff_can_download(
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert bruno.get(f"/portal/attachments/{kept_id}").status_code == 404, "P-CONFIDENTIAL"
     assert bruno.get("/portal/attachments/9999").status_code == 404
+
+
+def test_a_signed_in_customer_reaches_no_staff_page_or_api(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    carla_is_a_customer(database)
+    desk_opens(database, BRUNO, "DNS da oficina")
+    carla = Visitor(app, database)
+    carla.sign_in(CARLA)
+    for path in (
+        "/api/tickets",
+        "/api/tickets?q=oficina",
+        "/desk/",
+        "/desk/?q=oficina",
+        "/api/reviews",
+    ):
+        answer = carla.client.get(path, headers={"Accept": "application/json"})
+        assert answer.status_code == 401, path
+        assert "oficina" not in answer.get_data(as_text=True).lower()
