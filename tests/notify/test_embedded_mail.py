@@ -31,13 +31,13 @@ def test_an_invoice_reaches_the_local_mailbox_and_billing_hears_of_it(tmp_path: 
             with notify.transaction() as session:
                 return session.execute(select(Notification)).first() is not None
 
-        wait_until(planned, 20, "notify to write the invoice's email")
+        wait_until(planned, 60, "notify to write the invoice's email")
         with notify.transaction() as session:
             # Whatever the hour the suite runs at, the customer's business window opens now.
             session.execute(update(Notification).values(not_before=datetime.now(UTC)))
 
         maildir = tmp_path / "mail"
-        wait_until(lambda: len(kept_messages(maildir)) >= 1, 20, "the local mailbox to keep it")
+        wait_until(lambda: len(kept_messages(maildir)) >= 1, 60, "the local mailbox to keep it")
         # The schedule's own run of today may add the overdue notice and the warning.
         assert all("lucia@example.com" in kept.to for kept in kept_messages(maildir))
 
@@ -45,6 +45,6 @@ def test_an_invoice_reaches_the_local_mailbox_and_billing_hears_of_it(tmp_path: 
             with billing.transaction() as session:
                 return session.execute(select(Invoice.delivered_at)).scalar_one() is not None
 
-        wait_until(delivered, 20, "billing to hear that the invoice went out")
+        wait_until(delivered, 60, "billing to hear that the invoice went out")
     finally:
         platform.stop()
