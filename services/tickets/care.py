@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.tickets.clocks import company_date
 from services.tickets.lifecycle import PRODUCER, TicketError, now
 from services.tickets.models import CareTask, CustomerReplica, StaffMember
 from shared.bus.outbox import record_event
@@ -31,7 +32,7 @@ def _last_done(session: Session, customer_id: int, kind: str) -> date | None:
             CareTask.customer_id == customer_id, CareTask.kind == kind
         )
     ).scalar()
-    return done.date() if done else None
+    return company_date(done) if done else None
 
 
 def _open(session: Session, customer_id: int, kind: str) -> bool:
@@ -83,7 +84,7 @@ def record_referral(
         customer_id=customer_id,
         kind="referral",
         title=f"Thank {customer.name} for recommending {referred}, and follow {referred} up",
-        due_on=(now() + REFERRAL_FOLLOW_UP).date(),
+        due_on=company_date() + REFERRAL_FOLLOW_UP,
         assignee_id=staff.id,
     )
     session.add(task)
@@ -115,7 +116,7 @@ def running_late(session: Session, customer_id: int, minutes: int, staff: StaffM
         customer_id=customer_id,
         kind="late",
         title=f"{customer.name} waited {minutes} min for {staff.name}: see them first",
-        due_on=now().date(),
+        due_on=company_date(),
         assignee_id=staff.id,
     )
     session.add(task)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +29,13 @@ def aware(moment: datetime | None) -> datetime | None:
 
 
 DEFAULT_CALENDAR = BusinessCalendar()
+
+
+def company_date(moment: datetime | None = None) -> date:
+    """The date at the company (São Paulo) at ``moment`` (now by default): what is due
+    "today" at the desk, whatever the server's clock zone."""
+    instant = aware(moment) or datetime.now(UTC)
+    return instant.astimezone(DEFAULT_CALENDAR.zone).date()
 
 
 def targets(session: Session) -> sla.SlaTargets:

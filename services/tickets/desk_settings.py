@@ -4,7 +4,6 @@ referrals and running late."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -175,7 +174,7 @@ def add_canned() -> Any:
 def _my_day_page(error: str | None = None, status: int = 200) -> Any:
     with _database().transaction() as session:
         member = _member(session)
-        today = datetime.now(UTC).astimezone(clocks.DEFAULT_CALENDAR.zone).date()
+        today = clocks.company_date()
         mine = list(
             session.execute(
                 select(Ticket)

@@ -248,8 +248,7 @@ class LateIn(Schema):
 def my_day() -> Any:
     with _database().transaction() as session:
         member = _member(session)
-        today = lifecycle.now().astimezone(clocks.DEFAULT_CALENDAR.zone).date()
-        return care.my_day(session, member, today)
+        return care.my_day(session, member, clocks.company_date())
 
 
 @care_api.route("/tasks/<int(max=2147483647):task_id>/done", methods=["POST"])

@@ -173,5 +173,5 @@ class UpkeepJob(PeriodicJob):
             sla_rounds(session, now)
             escalation_rounds(session, now)
             ease_rounds(session, self.policy, now)
-            cadence_rounds(session, now.astimezone(clocks.DEFAULT_CALENDAR.zone).date())
+            cadence_rounds(session, clocks.company_date(now))
         return False

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 
-from services.tickets import canned, care, lifecycle
+from services.tickets import canned, care, clocks, lifecycle
 from services.tickets.escalation import RuleDraft, escalation_rounds, save_rule
 from services.tickets.lifecycle import TicketError
 from services.tickets.models import CareTask, Message, StaffMember, Ticket
@@ -79,7 +79,7 @@ def test_managed_customers_get_their_touchpoints_and_referrals_and_lateness_are_
     database: Database, staff: dict[str, StaffMember]
 ) -> None:
     carla(database)  # a managed customer
-    today = datetime.now(UTC).date()
+    today = clocks.company_date()
     with database.transaction() as session:
         assert care.cadence_rounds(session, today) == 2
         assert care.cadence_rounds(session, today) == 0, "one open email and one open call"
@@ -96,7 +96,7 @@ def test_managed_customers_get_their_touchpoints_and_referrals_and_lateness_are_
         care.running_late(session, 5, 15, agent)
         with pytest.raises(TicketError, match="minutes late"):
             care.running_late(session, 5, 0, agent)
-        day = care.my_day(session, agent, datetime.now(UTC).date())
+        day = care.my_day(session, agent, today)
         assert day[0].kind == "late", "the customer who waited comes first"
     (late,) = announced(database, "tickets.running_late.v1")
     assert (late["customer_id"], late["minutes"], late["staff_name"]) == (5, 15, "Bia")
@@ -155,7 +155,7 @@ def test_the_settings_and_my_day_pages(
 
     ticket_id = open_one(database)
     with database.transaction() as session:
-        care.cadence_rounds(session, datetime.now(UTC).date())
+        care.cadence_rounds(session, clocks.company_date())
     ticket_page = agent.get(f"/desk/tickets/{ticket_id}", headers=HTML)
     assert 'data-text="Olá Carla!"' in ticket_page.text, "the canned reply, filled for this ticket"
     assert "Open care tasks" in ticket_page.text and "Call Carla Dias (weekly)" in ticket_page.text
