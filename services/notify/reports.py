@@ -75,8 +75,14 @@ def _track(
         setattr(row, name, value)
 
 
-@activity.handles("tickets.ticket_opened.v1")
-def ticket_opened(session: Session, event: ReceivedEvent) -> None:
+TICKET_STATUS = {
+    "tickets.ticket_opened.v1": "open",
+    "tickets.ticket_resolved.v1": "resolved",
+    "tickets.ticket_closed.v1": "closed",
+}
+
+
+def ticket_moved(session: Session, event: ReceivedEvent) -> None:
     data = event.data
     _track(
         session,
@@ -85,39 +91,13 @@ def ticket_opened(session: Session, event: ReceivedEvent) -> None:
         data["ticket_id"],
         title=data["subject"],
         reference=data["reference"],
-        status="open",
+        status=TICKET_STATUS[event.event_type],
         starts_at=_moment(event),
     )
 
 
-@activity.handles("tickets.ticket_resolved.v1")
-def ticket_resolved(session: Session, event: ReceivedEvent) -> None:
-    data = event.data
-    _track(
-        session,
-        data["customer_id"],
-        "ticket",
-        data["ticket_id"],
-        title=data["subject"],
-        reference=data["reference"],
-        status="resolved",
-        starts_at=_moment(event),
-    )
-
-
-@activity.handles("tickets.ticket_closed.v1")
-def ticket_closed(session: Session, event: ReceivedEvent) -> None:
-    data = event.data
-    _track(
-        session,
-        data["customer_id"],
-        "ticket",
-        data["ticket_id"],
-        title=data["subject"],
-        reference=data["reference"],
-        status="closed",
-        starts_at=_moment(event),
-    )
+for _event_type in TICKET_STATUS:
+    activity.handles(_event_type)(ticket_moved)
 
 
 @activity.handles("tickets.maintenance_scheduled.v1")

@@ -54,6 +54,7 @@ from services.tickets.models import (
     Ticket,
 )
 from services.tickets.search import TicketSearch, search_tickets
+from services.tickets.staff import acting_member
 from shared.config import Settings
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, LANGUAGES, TICKET_PRIORITIES
@@ -82,13 +83,7 @@ def _settings() -> Settings:
 
 
 def _staff_member(session: Session) -> StaffMember:
-    """The staff member acting, as the desk knows them (their role as it is now)."""
-    identity = current_staff()
-    assert identity is not None, "the blueprint guard lets only signed-in staff through"
-    member = session.get(StaffMember, identity.id)
-    if member is None or not member.active:
-        abort(403, description="Your staff account is not active at the desk.")
-    return member
+    return acting_member(session)
 
 
 def _reviewer(session: Session) -> StaffMember:

@@ -5,19 +5,17 @@ once and rebuilt only when either changes."""
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.tickets.models import CheckerTuning, CustomerReplica
 from services.training.checker import KnownCustomer, ReplyChecker, default_lexicon
 from services.training.checker.lexicon import with_overrides
-from services.training.checking import private_domain
+from services.training.checking import CheckerCache, directory_stamp, private_domain
 
-_cache: dict[str, Any] = {}
-_lock = threading.Lock()
+_checkers = CheckerCache()
 
 
 def _overrides(session: Session) -> dict[str, dict[str, Any]]:
@@ -29,30 +27,13 @@ def _overrides(session: Session) -> dict[str, dict[str, Any]]:
 
 def checker(session: Session) -> ReplyChecker:
     overrides = _overrides(session)
-    stamp = (
-        json.dumps(overrides, sort_keys=True),
-        tuple(
-            session.execute(
-                select(
-                    func.count(),
-                    func.max(CustomerReplica.customer_id),
-                    func.sum(
-                        func.length(CustomerReplica.name)
-                        + func.coalesce(func.length(CustomerReplica.email), 0)
-                    ),
-                )
-            ).one()
-        ),
-    )
-    with _lock:
-        if _cache.get("stamp") == stamp:
-            cached: ReplyChecker = _cache["checker"]
-            return cached
-    customers = [
-        KnownCustomer(row.customer_id, row.name, row.email, private_domain(row.email))
-        for row in session.execute(select(CustomerReplica)).scalars()
-    ]
-    built = ReplyChecker(with_overrides(default_lexicon(), overrides), customers)
-    with _lock:
-        _cache.update(stamp=stamp, checker=built)
-    return built
+    stamp = (json.dumps(overrides, sort_keys=True), directory_stamp(session, CustomerReplica))
+
+    def build() -> ReplyChecker:
+        customers = [
+            KnownCustomer(row.customer_id, row.name, row.email, private_domain(row.email))
+            for row in session.execute(select(CustomerReplica)).scalars()
+        ]
+        return ReplyChecker(with_overrides(default_lexicon(), overrides), customers)
+
+    return _checkers.get(stamp, build)

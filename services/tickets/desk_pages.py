@@ -49,11 +49,12 @@ from services.tickets.models import (
     SuggestedScript,
     Ticket,
 )
+from services.tickets.staff import acting_member
 from services.tickets.staff_words import choose_language, say, speak_on
 from shared.config import Settings
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, TICKET_PRIORITIES
-from shared.web import current_staff, roles_required
+from shared.web import roles_required
 
 desk = Blueprint("desk_pages", __name__, url_prefix="/desk", template_folder="templates")
 speak_on(desk)
@@ -69,12 +70,7 @@ def _database() -> Database:
 
 
 def _member(session: Session) -> StaffMember:
-    identity = current_staff()
-    assert identity is not None
-    member = session.get(StaffMember, identity.id)
-    if member is None or not member.active:
-        abort(403, description=say("said.inactive"))
-    return member
+    return acting_member(session, say("said.inactive"))
 
 
 def survey_url(ticket: Ticket) -> str:

@@ -22,10 +22,11 @@ from services.tickets.models import (
     Ticket,
 )
 from services.tickets.sla import PRIORITIES
+from services.tickets.staff import acting_member
 from services.tickets.staff_words import name_of, say, speak_on
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, LANGUAGES, TICKET_PRIORITIES
-from shared.web import current_staff, roles_required
+from shared.web import roles_required
 
 desk_settings = Blueprint(
     "desk_settings", __name__, url_prefix="/desk", template_folder="templates"
@@ -40,12 +41,7 @@ def _database() -> Database:
 
 
 def _member(session: Any) -> StaffMember:
-    identity = current_staff()
-    assert identity is not None
-    member = session.get(StaffMember, identity.id)
-    if member is None:
-        abort(403, description=say("said.inactive"))
-    return member
+    return acting_member(session, say("said.inactive"))
 
 
 def _settings_page(error: str | None = None, status: int = 200) -> Any:

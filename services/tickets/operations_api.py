@@ -21,11 +21,16 @@ from services.tickets import billing_requests, canned, care, clocks, lifecycle
 from services.tickets.escalation import RuleDraft, save_rule
 from services.tickets.lifecycle import NotFound, TicketError
 from services.tickets.models import CannedReply, EscalationRule, StaffMember
-from services.tickets.staff import StaffError, change_role, invite_staff, remove_staff
+from services.tickets.staff import (
+    StaffError,
+    acting_member,
+    change_role,
+    invite_staff,
+    remove_staff,
+)
 from shared.config import Settings
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, LANGUAGES, TICKET_PRIORITIES
-from shared.web import current_staff
 from shared.web.api import staff_blueprint
 from shared.web.auth import ROLES
 
@@ -38,11 +43,7 @@ def _database() -> Database:
 
 
 def _member(session: Session, *, owner: bool = False) -> StaffMember:
-    identity = current_staff()
-    assert identity is not None
-    member = session.get(StaffMember, identity.id)
-    if member is None or not member.active:
-        abort(403, description="Your staff account is not active at the desk.")
+    member = acting_member(session)
     if owner and member.role != "owner":
         abort(403, description="Only the owner can change this.")
     return member

@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.tickets.models import AuditEntry, PasswordLink, SignInAttempt, StaffMember
 from shared.bus.outbox import record_event
-from shared.web.auth import ROLES, StaffIdentity
+from shared.web.auth import ROLES, StaffIdentity, current_staff
 
 # argon2-cffi's defaults (argon2id, t=3, m=64 MiB, p=4) are above OWASP ASVS 5.0's floor.
 _hasher = PasswordHasher()
@@ -245,3 +246,16 @@ def record_failed_sign_in(session: Session, email: str, address: str) -> None:
     session.add(
         SignInAttempt(email=email.strip().lower()[:254], address=address[:64], at=datetime.now(UTC))
     )
+
+
+def acting_member(
+    session: Session, refusal: str = "Your staff account is not active at the desk."
+) -> StaffMember:
+    """The signed-in staff member's row, with their role as it is now (the session's copy
+    may be older): 403 with ``refusal`` for someone removed since they signed in."""
+    identity = current_staff()
+    assert identity is not None, "the views' guard lets only signed-in staff through"
+    member = session.get(StaffMember, identity.id)
+    if member is None or not member.active:
+        abort(403, description=refusal)
+    return member

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,9 +25,6 @@ PUBLIC_MAIL_DOMAINS = frozenset(
     }
 )  # fmt: skip
 """A customer's address at one of these says nothing about which customer they are."""
-
-_cache: dict[str, Any] = {}
-_lock = threading.Lock()
 
 
 def overrides(session: Session) -> dict[str, dict[str, Any]]:
@@ -72,27 +70,49 @@ def private_domain(email: str | None) -> str | None:
     return None if domain in PUBLIC_MAIL_DOMAINS else domain
 
 
+class CheckerCache:
+    """One compiled checker, rebuilt only when what it was built from changes: compiling
+    the lexicon and the directory costs far more than a check. The desk keeps one too,
+    over its own replicas."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: Any = None
+        self._checker: ReplyChecker | None = None
+
+    def get(self, stamp: Any, build: Callable[[], ReplyChecker]) -> ReplyChecker:
+        with self._lock:
+            if self._checker is not None and self._stamp == stamp:
+                return self._checker
+        built = build()
+        with self._lock:
+            self._stamp, self._checker = stamp, built
+        return built
+
+
+def directory_stamp(session: Session, customers: Any) -> tuple[Any, ...]:
+    """A cheap fingerprint of a customer directory table (with ``customer_id``, ``name``
+    and ``email``) that changes whenever a customer is added, renamed or re-addressed."""
+    return tuple(
+        session.execute(
+            select(
+                func.count(),
+                func.max(customers.customer_id),
+                func.sum(
+                    func.length(customers.name) + func.coalesce(func.length(customers.email), 0)
+                ),
+            )
+        ).one()
+    )
+
+
+_checkers = CheckerCache()
+
+
 def checker(session: Session) -> ReplyChecker:
     """The checker for the current tuning and directory, built again only after a change."""
     stamp = (
         json.dumps(overrides(session), sort_keys=True),
-        tuple(
-            session.execute(
-                select(
-                    func.count(),
-                    func.max(CustomerReplica.customer_id),
-                    func.sum(
-                        func.length(CustomerReplica.name)
-                        + func.coalesce(func.length(CustomerReplica.email), 0)
-                    ),
-                )
-            ).one()
-        ),
+        directory_stamp(session, CustomerReplica),
     )
-    with _lock:
-        if _cache.get("stamp") == stamp:
-            return _cache["checker"]
-    built = ReplyChecker(lexicon(session), directory(session))
-    with _lock:
-        _cache.update(stamp=stamp, checker=built)
-    return built
+    return _checkers.get(stamp, lambda: ReplyChecker(lexicon(session), directory(session)))
