@@ -8,7 +8,7 @@ from the references below.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +25,7 @@ from services.billing.models import (
     TimelineEntry,
 )
 from shared.bus.outbox import record_event
+from shared.business_hours import BusinessCalendar
 from shared.events import Envelope
 
 PRODUCER = "billing"
@@ -37,6 +38,25 @@ class BillingError(ValueError):
 
 class NotFound(BillingError):
     """The customer, plan, subscription or invoice named does not exist."""
+
+
+COMPANY_ZONE = BusinessCalendar().zone
+
+
+def company_day(moment: datetime | None = None) -> date:
+    """The company's date (its business calendar's zone): what "today" means on the staff's
+    boards and as a default, whatever the server's clock zone."""
+    return _aware(moment or datetime.now(UTC)).astimezone(COMPANY_ZONE).date()
+
+
+def customer_day(timezone: str, moment: datetime) -> date:
+    """The date on the customer's own calendar: their day, not UTC's, is what they see."""
+    return _aware(moment).astimezone(ZoneInfo(timezone)).date()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timezone-aware columns back naive (they are stored in UTC).
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def announce(session: Session, event_type: str, payload: dict[str, Any]) -> Envelope:

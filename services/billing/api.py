@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
@@ -33,6 +32,7 @@ from services.billing.accounts import (
     CustomerDetails,
     NotFound,
     add_contact,
+    company_day,
     create_customer,
     get_customer,
     remove_contact,
@@ -456,7 +456,7 @@ class Subscriptions(MethodView):
     @subscriptions.arguments(SubscriptionIn)
     @subscriptions.response(201, SubscriptionOut)
     def post(self, data: dict[str, Any]) -> Any:
-        start = data["start"] or datetime.now(UTC).date()
+        start = data["start"] or company_day()
         with _transaction() as session:
             subscription = subscribe(session, data["customer_id"], data["plan_id"], start)
             return jsonify(SubscriptionOut().dump(subscription)), 201
@@ -617,7 +617,7 @@ class ReportQuery(Schema):
 @reports.arguments(ReportQuery, location="query")
 @reports.response(200, ReserveReport)
 def get_reserve_report(query: dict[str, Any]) -> Any:
-    as_of = query["as_of"] or datetime.now(UTC).date()
+    as_of = query["as_of"] or company_day()
     with _transaction() as session:
         return jsonify(ReserveReport().dump(reserve_report(session, as_of)))
 

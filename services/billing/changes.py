@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +37,7 @@ from sqlalchemy.orm import Session
 from services.billing.accounts import (
     BillingError,
     announce,
+    customer_day,
     issued_ref,
     next_in_sequence,
     note,
@@ -55,9 +55,9 @@ CHANGEABLE_STATUSES = ("active",)
 CANCELLABLE_STATUSES = ("active", "suspended", "pending_cancellation")
 
 
-def customer_day(subscription: Subscription, now: datetime) -> date:
-    """The date on the customer's own calendar: their day, not UTC's, is what they see."""
-    return now.astimezone(ZoneInfo(subscription.customer.timezone)).date()
+def subscription_day(subscription: Subscription, now: datetime) -> date:
+    """The date on the subscription's customer's own calendar."""
+    return customer_day(subscription.customer.timezone, now)
 
 
 def prorate(difference_minor: int, remaining_days: int, period_days: int) -> int:
@@ -90,7 +90,7 @@ def change_plan(
 ) -> PlanChange:
     now = now or datetime.now(UTC)
     subscription = get_subscription(session, subscription_id)
-    today = today or customer_day(subscription, now)
+    today = today or subscription_day(subscription, now)
     old, new = subscription.plan, get_plan(session, new_plan_id)
     _check_change(subscription, old, new, today)
     period_days = (subscription.current_period_end - subscription.current_period_start).days
@@ -283,7 +283,7 @@ def cancel_subscription(
         subscription.cancel_at_period_end = True
         what = f"will end on {effective_on}, at the end of the period"
     else:
-        effective_on = customer_day(subscription, now)
+        effective_on = subscription_day(subscription, now)
         subscription.status = "cancelled"
         subscription.cancel_at_period_end = False
         subscription.cancelled_at = now

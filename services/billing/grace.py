@@ -19,12 +19,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.billing.accounts import BillingError, announce, note, subscription_ref
+from services.billing.accounts import (
+    BillingError,
+    announce,
+    customer_day,
+    note,
+    subscription_ref,
+)
 from services.billing.catalog import get_subscription
 from services.billing.models import Grace, Invoice, Subscription
 
@@ -93,7 +98,7 @@ def request_grace(
 
 def _customer_today(subscription: Subscription) -> date:
     # The customer's pay-by date is a day on their calendar, not on UTC's.
-    return datetime.now(ZoneInfo(subscription.customer.timezone)).date()
+    return customer_day(subscription.customer.timezone, datetime.now(UTC))
 
 
 def _validate(
@@ -130,7 +135,7 @@ def _first_grace(session: Session, customer_id: int) -> Grace | None:
 
 
 def _refuse(session: Session, subscription: Subscription, first: Grace) -> GraceDecision:
-    first_on = first.granted_at.date()
+    first_on = customer_day(subscription.customer.timezone, first.granted_at)
     reason = (
         f"This account already had its one grace on {first_on} (pay by {first.pay_by}); "
         "a second reactivation before payment is declined. Paying the open invoice "
@@ -181,7 +186,9 @@ def _grant(
         granted=True,
         message=f"Reactivated; the customer promised to pay by {request.pay_by}.",
         grace=grace,
-        first_grace_on=first.granted_at.date() if first else None,
+        first_grace_on=(
+            customer_day(subscription.customer.timezone, first.granted_at) if first else None
+        ),
         moved_invoice_ids=tuple(invoice.id for invoice in moved),
     )
 

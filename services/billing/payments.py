@@ -34,6 +34,7 @@ from services.billing.accounts import (
     BillingError,
     NotFound,
     announce,
+    customer_day,
     customer_ref,
     get_customer,
     invoice_ref,
@@ -226,7 +227,8 @@ def _apply(
     session.flush()
     note(session, invoice.customer_id, "invoice_paid", f"{label} is paid in full.")
     announce(session, "billing.invoice_paid.v1", invoice_ref(invoice))
-    _lift_non_payment_suspension(session, outcome, invoice, now.date())
+    today = customer_day(invoice.customer.timezone, now)
+    _lift_non_payment_suspension(session, outcome, invoice, today)
     return taken
 
 

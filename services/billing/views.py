@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -28,6 +28,7 @@ from services.billing.accounts import (
     BillingError,
     CustomerDetails,
     NotFound,
+    company_day,
     create_customer,
     get_customer,
     search_customers,
@@ -174,7 +175,7 @@ def _customer_page(session: Session, customer: Customer, forms: dict[str, Any]) 
         timeline=timeline,
         grace=grace,
         credit=credit_balance(session, customer.id),
-        today=datetime.now(UTC).date(),
+        today=company_day(),
         **forms,
     )
 
@@ -411,7 +412,7 @@ def review(invoice_id: int) -> Any:
 @pages.get("/overdue")
 @roles_required("billing")
 def overdue() -> Any:
-    today = datetime.now(UTC).date()
+    today = company_day()
     with _transaction() as session:
         return render_template(
             "billing/overdue.html", invoices=overdue_invoices(session, today), today=today
@@ -421,7 +422,7 @@ def overdue() -> Any:
 @pages.get("/reserve")
 @roles_required("billing")
 def reserve() -> Any:
-    as_of = _date_argument("as_of") or datetime.now(UTC).date()
+    as_of = _date_argument("as_of") or company_day()
     with _transaction() as session:
         report = reserve_report(session, as_of)
         charts = {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -18,7 +19,9 @@ from shared.config import load_settings
 from shared.db import Database
 from tests.support.staff import StaffSession
 
-TODAY = datetime.now(UTC).date()
+# The customers' own date (São Paulo), which billing dates their changes by: after 21:00
+# there the server's UTC date is already tomorrow.
+TODAY = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
 STAFF = {
     "owner": {"id": 1, "name": "Ana", "email": "ana@example.com", "role": "owner"},
     "billing": {"id": 2, "name": "Bia", "email": "bia@example.com", "role": "billing"},

@@ -13,6 +13,7 @@ from services.billing.accounts import (
     BillingError,
     CustomerDetails,
     create_customer,
+    customer_day,
     next_in_sequence,
 )
 from services.billing.catalog import create_plan, subscribe
@@ -104,7 +105,8 @@ def test_a_second_request_is_declined_with_the_date_of_the_first(database: Datab
         first = ask(session, subscription, date(2026, 3, 25))
         suspend(subscription)  # the promise was not kept, the run suspended it again
         second = ask(session, subscription, date(2026, 3, 30))
-        first_on = first.grace.granted_at.date()
+        # The day on the customer's calendar, as they and the desk are told.
+        first_on = customer_day(subscription.customer.timezone, first.grace.granted_at)
         assert not second.granted and second.grace is None
         assert second.first_grace_on == first_on
         assert "already had its one grace" in second.message

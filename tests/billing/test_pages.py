@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -17,7 +18,9 @@ from services.billing.models import Invoice, InvoiceLine, Payment, ReserveEntry,
 from shared.db import Database
 from tests.billing.test_api import Staff
 
-TODAY = datetime.now(UTC).date()
+# The customers' own date (São Paulo), which billing dates their changes by: after 21:00
+# there the server's UTC date is already tomorrow.
+TODAY = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
 
 
 @pytest.fixture
