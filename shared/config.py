@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.clock import CLOCK_FILE_VARIABLE
+
 SERVICES = ("tickets", "billing", "notify", "training")
 QUEUE_TYPES = ("classic", "quorum")
 
@@ -85,6 +87,11 @@ def load_settings(
         raise ConfigurationError(f"unknown service {service!r}; expected one of {SERVICES}")
     env = os.environ if env is None else env
     data = data_dir_from(env, data_dir)
+    production = env.get("CORTESIA_ENV", "").lower() == "production"
+    if production and env.get(CLOCK_FILE_VARIABLE):
+        raise ConfigurationError(
+            f"{CLOCK_FILE_VARIABLE} shifts the platform's clock: not allowed in production"
+        )
     queue_type = (_lookup(env, service, "QUEUE_TYPE") or "classic").lower()
     if queue_type not in QUEUE_TYPES:
         raise ConfigurationError(f"CORTESIA_QUEUE_TYPE must be one of {QUEUE_TYPES}")
@@ -93,7 +100,7 @@ def load_settings(
         data_dir=data,
         database_url=_lookup(env, service, "DATABASE_URL") or f"sqlite:///{data / service}.sqlite3",
         amqp_url=_lookup(env, service, "AMQP_URL"),
-        production=(env.get("CORTESIA_ENV", "").lower() == "production"),
+        production=production,
         queue_type=queue_type,
         max_attempts=_int(env, service, "BUS_MAX_ATTEMPTS", 5, 1),
         retry_base_seconds=float(_lookup(env, service, "BUS_RETRY_BASE_SECONDS") or 1.0),
