@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from shared import clock
 from shared.config import SERVICES, ConfigurationError, Settings, load_settings
 from shared.logging import configure_logging
 
@@ -278,7 +279,6 @@ def billing_run(run_date: Any, data_dir: Path | None) -> None:
     Idempotent: running a day again creates nothing new. Suspensions happen
     only inside business hours; outside them they wait for the next run.
     """
-    from datetime import UTC, datetime
 
     from cortesia.platform import migrate as migrate_service
     from services.billing.policy import BillingPolicy
@@ -293,7 +293,7 @@ def billing_run(run_date: Any, data_dir: Path | None) -> None:
     settings = _settings("billing", data_dir)
     migrate_service(settings)
     calendar = BusinessCalendar()
-    now = datetime.now(UTC)
+    now = clock.now()
     day = run_date.date() if run_date else now.astimezone(calendar.zone).date()
     database = Database(settings.database_url)
     try:

@@ -24,6 +24,7 @@ from services.billing.models import (
     Subscription,
     TimelineEntry,
 )
+from shared import clock
 from shared.bus.outbox import record_event
 from shared.business_hours import BusinessCalendar
 from shared.events import Envelope
@@ -46,7 +47,7 @@ COMPANY_ZONE = BusinessCalendar().zone
 def company_day(moment: datetime | None = None) -> date:
     """The company's date (its business calendar's zone): what "today" means on the staff's
     boards and as a default, whatever the server's clock zone."""
-    return _aware(moment or datetime.now(UTC)).astimezone(COMPANY_ZONE).date()
+    return _aware(moment or clock.now()).astimezone(COMPANY_ZONE).date()
 
 
 def customer_day(timezone: str, moment: datetime) -> date:
@@ -250,7 +251,7 @@ def create_customer(session: Session, details: CustomerDetails) -> Customer:
         timezone=details.timezone,
         currency=details.currency,
         managed=details.managed,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     session.add(customer)
     session.flush()

@@ -29,7 +29,7 @@ voided (anything already paid on them becomes credit).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +47,7 @@ from services.billing.catalog import get_plan, get_subscription
 from services.billing.checks import check_invoice
 from services.billing.models import CreditEntry, Invoice, InvoiceLine, Plan, Subscription
 from services.billing.payments import format_money
+from shared import clock
 
 INVOICE_SEQUENCE = "invoice"
 """The gapless sequence every issued invoice takes its number from."""
@@ -88,7 +89,7 @@ def change_plan(
     today: date | None = None,
     now: datetime | None = None,
 ) -> PlanChange:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     subscription = get_subscription(session, subscription_id)
     today = today or subscription_day(subscription, now)
     old, new = subscription.plan, get_plan(session, new_plan_id)
@@ -258,7 +259,7 @@ def cancel_subscription(
     at_period_end: bool = True,
     now: datetime | None = None,
 ) -> Cancellation:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     reason = reason.strip()
     if not reason:
         raise BillingError("Record the customer's reason for cancelling.")

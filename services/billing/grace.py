@@ -18,7 +18,7 @@ granted or refused, and the message says what to fix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from services.billing.accounts import (
 )
 from services.billing.catalog import get_subscription
 from services.billing.models import Grace, Invoice, Subscription
+from shared import clock
 
 DEFAULT_GRACE_MAX_DAYS = 15
 
@@ -86,7 +87,7 @@ def request_grace(
     now: datetime | None = None,
     grace_max_days: int = DEFAULT_GRACE_MAX_DAYS,
 ) -> GraceDecision:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     subscription = get_subscription(session, request.subscription_id)
     today = today or _customer_today(subscription)
     _validate(subscription, request, today, grace_max_days)
@@ -98,7 +99,7 @@ def request_grace(
 
 def _customer_today(subscription: Subscription) -> date:
     # The customer's pay-by date is a day on their calendar, not on UTC's.
-    return customer_day(subscription.customer.timezone, datetime.now(UTC))
+    return customer_day(subscription.customer.timezone, clock.now())
 
 
 def _validate(

@@ -25,7 +25,7 @@ suspended whatever is paid.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ from services.billing.accounts import (
 )
 from services.billing.grace import reactivate
 from services.billing.models import CreditEntry, Customer, Invoice, Payment, ReserveEntry
+from shared import clock
 
 DEFAULT_RESERVE_PERCENT = 10
 GATEWAY_METHOD = "gateway"
@@ -118,7 +119,7 @@ def record_payment(
     now: datetime | None = None,
 ) -> PaymentOutcome:
     """Record one payment with everything it causes, inside the caller's transaction."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     amount = require_minor_units(request.amount_minor)
     if request.gateway_transaction_id:
         earlier = find_gateway_payment(session, request.gateway_transaction_id)

@@ -80,6 +80,7 @@ from services.billing.models import (
 )
 from services.billing.payments import format_money
 from services.billing.policy import BillingPolicy
+from shared import clock
 from shared.bus.outbox import new_event, write_events
 from shared.business_hours import BusinessCalendar
 from shared.db import Database, insert_rows, reserve_ids
@@ -166,7 +167,7 @@ def run_billing(
     """Bill ``on`` (a company-local date) and any day missed before it."""
     policy = policy or BillingPolicy()
     calendar = calendar or BusinessCalendar()
-    now = _as_utc(now or datetime.now(UTC))
+    now = _as_utc(now or clock.now())
     report = RunReport()
     with _fewer_collections():
         for today in days_to_run(database, on):
@@ -214,7 +215,7 @@ def review_held_invoice(
     if invoice.status != "held":
         raise BillingError(f"Invoice {invoice_id} is {invoice.status}, not held for review.")
     calendar = calendar or BusinessCalendar()
-    now = _as_utc(now or datetime.now(UTC))
+    now = _as_utc(now or clock.now())
     day = Day(
         now.astimezone(calendar.zone).date(), now, policy or BillingPolicy(), calendar, RunReport()
     )

@@ -9,10 +9,11 @@ The billing worker (RabbitMQ) and embedded mode both run one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.billing.policy import BillingPolicy
 from services.billing.run import RunReport, run_billing
+from shared import clock as platform_clock
 from shared.background import PeriodicJob
 from shared.business_hours import BusinessCalendar
 from shared.db import Database
@@ -31,7 +32,7 @@ class BillingScheduler(PeriodicJob):
         calendar: BusinessCalendar | None = None,
         *,
         every_seconds: float | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = platform_clock.now,
     ) -> None:
         super().__init__()
         self.database = database

@@ -18,7 +18,6 @@ Errors are JSON ``{"error", "message"}`` (and ``"errors"`` per field).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -35,6 +34,7 @@ from services.notify.directory import PreferenceError, set_preferences
 from services.notify.models import STATUSES, CustomerContact, DeliveryLogEntry, Notification
 from services.notify.public import cancel_optional
 from services.notify.reports import ReplyError, receive_reply
+from shared import clock
 from shared.db import Database
 from shared.web import current_staff
 from shared.web.api import init_service_api, staff_blueprint
@@ -229,7 +229,7 @@ def retry(notification_id: int) -> Any:
     """Send again a failed or parked notification, written afresh."""
     with _database().transaction() as session:
         notification = delivery_log.retry(
-            session, _config(), notification_id, _staff_email(), datetime.now(UTC)
+            session, _config(), notification_id, _staff_email(), clock.now()
         )
         return notification
 
@@ -344,7 +344,7 @@ def post_reply() -> Any:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     with _database().transaction() as session:
-        customer_id = receive_reply(session, message, datetime.now(UTC))
+        customer_id = receive_reply(session, message, clock.now())
     return jsonify(customer_id=customer_id), 202
 
 

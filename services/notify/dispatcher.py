@@ -2,9 +2,10 @@
 retries over hours and an honest record of every attempt.
 
 A pass claims a batch of due notifications (``sending``, committed: on PostgreSQL
-two dispatchers skip each other's rows), delivers them outside any transaction,
-then records every outcome of the batch in one transaction together with the
-events it causes:
+two dispatchers skip each other's rows) and delivers them one by one outside any
+transaction. Each outcome is recorded, in one transaction with the events it
+causes, while the next messages go out (``recorder.GroupRecorder``: every
+outcome that arrived during the previous commit is committed together):
 
 - delivered: ``sent``, and ``notify.notification_sent.v1`` (billing proves an
   invoice went out with it; the desk shows it on the customer's timeline);
@@ -14,27 +15,33 @@ events it causes:
   ``notify.notification_failed.v1``, an alert to the owner, and for an urgent
   message the same message on the recipient's next channel.
 
-A process that dies between a delivery and its record leaves the notification
-``sending``; after ``stale_after`` it is sent again with the same Message-ID
-(and the same idempotency key for the HTTP provider), so the receiving side
-can recognise the copy. That window is the only way a message can arrive twice.
+A notification is marked ``sent`` only after the server accepted it. A process
+that dies between a delivery and its record leaves the notification ``sending``;
+after ``stale_after`` it is sent again with the same Message-ID (and the same
+idempotency key for the HTTP provider), so the receiving side can recognise the
+copy. That window is the only way a message can arrive twice, and it is narrow:
+the sender never runs more than ``most_unrecorded`` deliveries ahead of the
+database (it waits for the recorder instead), so a crash sends again at most
+that many, in practice the one or two accepted while the last commit was on disk.
+Nothing accepted is lost: what is not yet recorded is sent again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notify.catalogue import load_catalogue
 from services.notify.channels import Channel, DeliveryError, Outgoing
 from services.notify.config import NotifyConfig
 from services.notify.directory import staff_with_roles
-from services.notify.models import Notification
+from services.notify.models import DeliveryLogEntry, Notification
 from services.notify.planning import (
     URGENT_ORDER,
     addressee_of,
@@ -45,14 +52,16 @@ from services.notify.planning import (
     staff_addressee,
     write,
 )
+from services.notify.recorder import GroupRecorder
 from shared.background import PeriodicJob
-from shared.bus.outbox import record_event
-from shared.db import Database
+from shared.bus.outbox import new_event, record_event, write_events
+from shared.db import Database, insert_rows
 from shared.logging import get_logger
 
 log_ = get_logger(__name__)
 
 PRODUCER = "notify"
+SENT = "notify.notification_sent.v1"
 
 
 @dataclass(frozen=True)
@@ -62,8 +71,43 @@ class Outcome:
     error: DeliveryError | None = None
 
 
-def message_id(notification: Notification, domain: str) -> str:
+class Identified(Protocol):
+    """What a Message-ID is made of: a notification, or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def source_event_id(self) -> str: ...
+
+
+def message_id(notification: Identified, domain: str) -> str:
     return f"<n{notification.id}.{notification.source_event_id[:8]}@{domain}>"
+
+
+_OUTGOING_COLUMNS = (
+    Notification.id,
+    Notification.source_event_id,
+    Notification.channel,
+    Notification.address,
+    Notification.recipient_name,
+    Notification.subject,
+    Notification.body_text,
+    Notification.body_html,
+    Notification.headers,
+)
+"""What a delivery needs of a notification: the claim reads these and no more."""
+
+_RECORD_COLUMNS = (
+    Notification.id,
+    Notification.status,
+    Notification.attempts,
+    Notification.source_event_id,
+    Notification.source_event_type,
+    Notification.channel,
+    Notification.customer_id,
+)
+"""What recording a delivery needs: the notification_sent event is made of these."""
 
 
 class Dispatcher(PeriodicJob):
@@ -77,6 +121,7 @@ class Dispatcher(PeriodicJob):
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = 100,
+        most_unrecorded: int = 8,
         every_seconds: float = 1.0,
         stale_after: timedelta = timedelta(minutes=5),
     ) -> None:
@@ -86,6 +131,8 @@ class Dispatcher(PeriodicJob):
         self.config = config
         self.clock = clock
         self.batch_size = batch_size
+        self.most_unrecorded = most_unrecorded
+        """How many deliveries may be done but not yet committed: what a crash sends twice."""
         self.every_seconds = every_seconds
         self.stale_after = stale_after
         self.domain = config.support_email.rpartition("@")[2] or "cortesia.local"
@@ -94,12 +141,16 @@ class Dispatcher(PeriodicJob):
 
     def run_once(self) -> int:
         """Deliver one batch of what is due; returns how many were attempted."""
-        now = self.clock()
-        claimed = self._claim(now)
-        outcomes = [self._deliver(message) for message in claimed]
-        if outcomes:
-            self._record(outcomes, self.clock())
-        return len(outcomes)
+        claimed = self._claim(self.clock())
+        if not claimed:
+            return 0
+        recorder = GroupRecorder(
+            self._record, most_unrecorded=self.most_unrecorded, name=f"{self.name}-recorder"
+        )
+        with recorder:
+            for message in claimed:
+                recorder.add(self._deliver(message))
+        return len(claimed)
 
     def drain(self, limit: int = 1_000_000) -> int:
         """Passes until nothing is due (tests and the held-message release)."""
@@ -115,7 +166,7 @@ class Dispatcher(PeriodicJob):
         with self.database.transaction() as session:
             self._reclaim_stale(session, now)
             query = (
-                select(Notification)
+                select(*_OUTGOING_COLUMNS)
                 .where(
                     Notification.status.in_(("held", "queued")),
                     Notification.not_before <= now,
@@ -125,12 +176,15 @@ class Dispatcher(PeriodicJob):
             )
             if self.database.is_postgres:
                 query = query.with_for_update(skip_locked=True)
-            claimed: list[Outgoing] = []
-            for notification in session.execute(query).scalars():
-                notification.status = "sending"
-                notification.claimed_at = now
-                claimed.append(self._outgoing(notification))
-            return claimed
+            rows = session.execute(query).all()
+            if rows:
+                session.execute(
+                    update(Notification)
+                    .where(Notification.id.in_([row.id for row in rows]))
+                    .values(status="sending", claimed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+            return [self._outgoing(row) for row in rows]
 
     def _reclaim_stale(self, session: Session, now: datetime) -> None:
         stale = session.execute(
@@ -151,17 +205,17 @@ class Dispatcher(PeriodicJob):
                 "a delivery was interrupted: sending again with the same Message-ID",
             )
 
-    def _outgoing(self, notification: Notification) -> Outgoing:
+    def _outgoing(self, row: Row[Any]) -> Outgoing:
         return Outgoing(
-            notification_id=notification.id,
-            channel=notification.channel,
-            to=notification.address or "",
-            to_name=notification.recipient_name or None,
-            subject=notification.subject,
-            text=notification.body_text or "",
-            html=notification.body_html,
-            message_id=message_id(notification, self.domain),
-            headers=json.loads(notification.headers) if notification.headers else {},
+            notification_id=row.id,
+            channel=row.channel,
+            to=row.address or "",
+            to_name=row.recipient_name or None,
+            subject=row.subject,
+            text=row.body_text or "",
+            html=row.body_html,
+            message_id=message_id(row, self.domain),
+            headers=json.loads(row.headers) if row.headers else {},
         )
 
     def _deliver(self, message: Outgoing) -> Outcome:
@@ -183,52 +237,95 @@ class Dispatcher(PeriodicJob):
 
     # -- recording --------------------------------------------------------------------
 
-    def _record(self, outcomes: list[Outcome], now: datetime) -> None:
+    def _record(self, outcomes: Sequence[Outcome]) -> None:
+        """Record ``outcomes`` in one transaction: the deliveries in a few statements for
+        all of them, each failure through the notification's own rules."""
+        now = self.clock()
         with self.database.transaction() as session:
+            rows = self._still_sending(session, [outcome.notification_id for outcome in outcomes])
+            self._sent(
+                session,
+                [(rows[o.notification_id], o.reference) for o in outcomes if o.error is None],
+                now,
+            )
             for outcome in outcomes:
-                notification = session.get(Notification, outcome.notification_id)
-                if notification is None or notification.status != "sending":
-                    continue
-                notification.attempts += 1
-                if outcome.error is None:
-                    self._sent(session, notification, outcome.reference, now)
-                elif outcome.error.permanent or notification.attempts > len(
-                    self.config.retry_minutes
-                ):
-                    self.fail(session, notification, outcome.error.reason, now)
-                else:
-                    wait = timedelta(minutes=self.config.retry_minutes[notification.attempts - 1])
-                    notification.status = "queued"
-                    notification.not_before = now + wait
-                    notification.reason = outcome.error.reason
-                    log(
-                        session,
-                        notification,
-                        "queued",
-                        f"attempt {notification.attempts} failed: {outcome.error.reason}; "
-                        f"next at {notification.not_before.isoformat(timespec='minutes')}",
-                    )
+                if outcome.error is not None and outcome.notification_id in rows:
+                    notification = session.get(Notification, outcome.notification_id)
+                    assert notification is not None
+                    self._failed(session, notification, outcome.error, now)
+
+    def _still_sending(self, session: Session, ids: Sequence[int]) -> dict[int, Row[Any]]:
+        """The notifications among ``ids`` still ``sending``: one claimed again after going
+        stale, or called off meanwhile, is no longer this pass's to record."""
+        query = select(*_RECORD_COLUMNS).where(Notification.id.in_(ids))
+        if self.database.is_postgres:
+            query = query.with_for_update()
+        return {row.id: row for row in session.execute(query) if row.status == "sending"}
 
     def _sent(
-        self, session: Session, notification: Notification, reference: str | None, now: datetime
+        self, session: Session, delivered: Sequence[tuple[Row[Any], str | None]], now: datetime
     ) -> None:
-        notification.status = "sent"
-        notification.sent_at = now
-        notification.provider_ref = reference
-        notification.reason = None
-        log(session, notification, "sent", reference)
-        record_event(
+        if not delivered:
+            return
+        session.execute(
+            update(Notification),
+            [
+                {
+                    "id": row.id,
+                    "status": "sent",
+                    "sent_at": now,
+                    "provider_ref": reference,
+                    "reason": None,
+                    "attempts": row.attempts + 1,
+                }
+                for row, reference in delivered
+            ],
+        )
+        logged_at = datetime.now(UTC)
+        insert_rows(
             session,
-            PRODUCER,
-            "notify.notification_sent.v1",
-            {
-                "notification_id": notification.id,
-                "source_event_id": notification.source_event_id,
-                "source_event_type": notification.source_event_type,
-                "channel": notification.channel,
-                "customer_id": notification.customer_id,
-                "sent_at": now,
-            },
+            DeliveryLogEntry.__table__,  # type: ignore[arg-type]
+            [
+                {"notification_id": row.id, "at": logged_at, "status": "sent", "detail": reference}
+                for row, reference in delivered
+            ],
+        )
+        write_events(
+            session,
+            [
+                new_event(
+                    PRODUCER,
+                    SENT,
+                    {
+                        "notification_id": row.id,
+                        "source_event_id": row.source_event_id,
+                        "source_event_type": row.source_event_type,
+                        "channel": row.channel,
+                        "customer_id": row.customer_id,
+                        "sent_at": now,
+                    },
+                )
+                for row, _ in delivered
+            ],
+        )
+
+    def _failed(
+        self, session: Session, notification: Notification, error: DeliveryError, now: datetime
+    ) -> None:
+        notification.attempts += 1
+        if error.permanent or notification.attempts > len(self.config.retry_minutes):
+            self.fail(session, notification, error.reason, now)
+            return
+        wait = timedelta(minutes=self.config.retry_minutes[notification.attempts - 1])
+        notification.status = "queued"
+        notification.not_before = now + wait
+        notification.reason = error.reason
+        log(
+            session,
+            notification,
+            "queued",
+            f"attempt {notification.attempts} failed: {error.reason}; "
+            f"next at {notification.not_before.isoformat(timespec='minutes')}",
         )
 
     def fail(

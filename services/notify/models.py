@@ -4,7 +4,7 @@ every notification with its delivery log."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from sqlalchemy import (
     Boolean,
@@ -19,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared import clock
+
 CHANNELS = ("email", "sms", "chat")
 STATUSES = ("held", "queued", "sending", "sent", "failed", "parked", "skipped", "cancelled")
 """``held``: waits for the recipient's business window (``not_before``); ``queued``: due
@@ -29,7 +31,7 @@ PENDING = ("held", "queued")
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class Base(DeclarativeBase):

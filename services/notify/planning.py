@@ -48,6 +48,7 @@ from services.notify.models import (
     TemplateOverride,
 )
 from services.notify.rendering import Overrides, RenderFailure, render
+from shared import clock
 from shared.events import REGISTRY
 
 URGENT_KINDS = frozenset({"alert_emergency", "alert_sla_breached"})
@@ -83,7 +84,7 @@ def overrides(session: Session) -> Overrides:
 def log(session: Session, notification: Notification, status: str, detail: str | None) -> None:
     session.add(
         DeliveryLogEntry(
-            notification_id=notification.id, at=datetime.now(UTC), status=status, detail=detail
+            notification_id=notification.id, at=clock.now(), status=status, detail=detail
         )
     )
 

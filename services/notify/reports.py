@@ -26,6 +26,7 @@ from services.notify.config import NotifyConfig
 from services.notify.directory import customer_by_token
 from services.notify.models import CustomerActivity, CustomerContact, Notification, SourceEvent
 from services.notify.planning import customer_addressee, overrides, remember_source, write
+from shared import clock
 from shared.background import PeriodicJob
 from shared.bus.outbox import record_event
 from shared.bus.subscriber import ReceivedEvent, Subscriber
@@ -273,7 +274,7 @@ class ReportJob(PeriodicJob):
 
     def tick(self) -> bool:
         with self.database.transaction() as session:
-            write_reports(session, self.config, datetime.now(UTC))
+            write_reports(session, self.config, clock.now())
         return False
 
 

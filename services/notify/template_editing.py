@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from services.notify.catalogue import LANGUAGES, MessageKind, TemplateText, load
 from services.notify.config import NotifyConfig
 from services.notify.models import Notification, TemplateOverride
 from services.notify.rendering import Rendered, RenderFailure, render, sample_context
+from shared import clock
 
 
 class EditError(ValueError):
@@ -86,7 +86,7 @@ def save(
             text=draft.text,
             html=(draft.html or None) if channel == "email" else None,
             updated_by=by,
-            updated_at=datetime.now(UTC),
+            updated_at=clock.now(),
         )
     )
     return rendered

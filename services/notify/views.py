@@ -4,7 +4,7 @@ embedded mode the local mailbox."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from flask import (
@@ -26,6 +26,7 @@ from services.notify.catalogue import CHANNELS, LANGUAGES, UnknownKind, load_cat
 from services.notify.config import NotifyConfig
 from services.notify.models import STATUSES, DutySlot, StaffContact
 from services.notify.subscribers import current_config
+from shared import clock
 from shared.config import Settings
 from shared.db import Database
 from shared.web import current_staff, roles_required
@@ -112,9 +113,7 @@ def notification_page(notification_id: int) -> Any:
 def retry(notification_id: int) -> Any:
     try:
         with _database().transaction() as session:
-            delivery_log.retry(
-                session, _config(), notification_id, _staff_email(), datetime.now(UTC)
-            )
+            delivery_log.retry(session, _config(), notification_id, _staff_email(), clock.now())
     except delivery_log.NotFound as missing:
         abort(404, description=str(missing))
     except delivery_log.LogError as refused:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from services.tickets.models import (
     ReviewPolicy,
     SuggestedScript,
 )
+from shared import clock
 from shared.bus.subscriber import ReceivedEvent, Subscriber
 
 billing_state = Subscriber("tickets.billing_state")
@@ -125,9 +126,7 @@ def request_declined(session: Session, event: ReceivedEvent) -> None:
 
 def _policy(session: Session, staff_id: int, share: int, reason: str) -> None:
     session.merge(
-        ReviewPolicy(
-            staff_id=staff_id, share_held=share, reason=reason, updated_at=datetime.now(UTC)
-        )
+        ReviewPolicy(staff_id=staff_id, share_held=share, reason=reason, updated_at=clock.now())
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.tickets.models import AuditEntry, PasswordLink, SignInAttempt, StaffMember
+from shared import clock
 from shared.bus.outbox import record_event
 from shared.web.auth import ROLES, StaffIdentity, current_staff
 
@@ -94,7 +95,7 @@ def audit(
     session: Session, actor: str, action: str, subject: str, detail: str | None = None
 ) -> None:
     session.add(
-        AuditEntry(at=datetime.now(UTC), actor=actor, action=action, subject=subject, detail=detail)
+        AuditEntry(at=clock.now(), actor=actor, action=action, subject=subject, detail=detail)
     )
 
 
@@ -164,7 +165,7 @@ def send_password_link(
     session: Session, member: StaffMember, public_url: str, *, new_account: bool = False
 ) -> None:
     token = secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + timedelta(hours=PASSWORD_LINK_HOURS)
+    expires_at = clock.now() + timedelta(hours=PASSWORD_LINK_HOURS)
     session.add(PasswordLink(token_hash=_hash(token), staff_id=member.id, expires_at=expires_at))
     record_event(
         session,
@@ -196,7 +197,7 @@ def request_password_link(session: Session, email: str, public_url: str) -> None
         .select_from(PasswordLink)
         .where(
             PasswordLink.staff_id == member.id,
-            PasswordLink.created_at > datetime.now(UTC) - timedelta(hours=1),
+            PasswordLink.created_at > clock.now() - timedelta(hours=1),
         )
     ).scalar_one()
     if recent >= 3:
@@ -207,7 +208,7 @@ def request_password_link(session: Session, email: str, public_url: str) -> None
 
 def set_password_from_link(session: Session, token: str, password: str) -> StaffMember:
     link = session.get(PasswordLink, _hash(token))
-    now = datetime.now(UTC)
+    now = clock.now()
     if link is None or link.used_at is not None:
         raise StaffError("This link is not valid (any more): ask for a new one.")
     expires_at = link.expires_at if link.expires_at.tzinfo else link.expires_at.replace(tzinfo=UTC)
@@ -223,7 +224,7 @@ def set_password_from_link(session: Session, token: str, password: str) -> Staff
 
 
 def check_sign_in_allowed(session: Session, email: str, address: str) -> None:
-    since = datetime.now(UTC) - SIGN_IN_WINDOW
+    since = clock.now() - SIGN_IN_WINDOW
     by_email, by_address = (
         session.execute(
             select(func.count())
@@ -244,7 +245,7 @@ def check_sign_in_allowed(session: Session, email: str, address: str) -> None:
 
 def record_failed_sign_in(session: Session, email: str, address: str) -> None:
     session.add(
-        SignInAttempt(email=email.strip().lower()[:254], address=address[:64], at=datetime.now(UTC))
+        SignInAttempt(email=email.strip().lower()[:254], address=address[:64], at=clock.now())
     )
 
 

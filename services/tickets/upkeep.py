@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from services.tickets.escalation import escalation_rounds
 from services.tickets.lifecycle import PRODUCER, aware, close, history, ticket_ref
 from services.tickets.models import OPEN_STATUSES, Ticket
 from services.tickets.sla import SlaStatus
+from shared import clock
 from shared.background import PeriodicJob
 from shared.bus.outbox import record_event
 from shared.db import Database
@@ -168,7 +169,7 @@ class UpkeepJob(PeriodicJob):
         self.policy = policy or UpkeepPolicy.from_env()
 
     def tick(self) -> bool:
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.database.transaction() as session:
             sla_rounds(session, now)
             escalation_rounds(session, now)

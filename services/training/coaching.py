@@ -30,6 +30,7 @@ from services.training.models import (
     TicketResolutionRecord,
 )
 from services.training.onboarding import PRODUCER, review_supervision
+from shared import clock
 from shared.bus.outbox import record_event
 from shared.bus.subscriber import ReceivedEvent, Subscriber
 
@@ -154,7 +155,7 @@ def _consider_revocation(session: Session, staff_id: int, moment: datetime) -> N
                 f"{REVOCATION_WINDOW.days} days"
             ),
             status="open",
-            proposed_at=datetime.now(UTC),
+            proposed_at=clock.now(),
         )
     )
 
@@ -184,7 +185,7 @@ def decide(
         raise CoachingError("Say why, for the person: the note goes with the decision.")
     proposal.status = "confirmed" if confirm else "dismissed"
     proposal.decided_by = owner_email
-    proposal.decided_at = datetime.now(UTC)
+    proposal.decided_at = clock.now()
     proposal.note = note
     if confirm:
         _put_back_under_supervision(session, proposal, owner_email)
@@ -197,7 +198,7 @@ def _put_back_under_supervision(
 ) -> None:
     enrolment = session.get(Enrolment, proposal.staff_id)
     if enrolment is None:
-        enrolment = Enrolment(staff_id=proposal.staff_id, enrolled_at=datetime.now(UTC))
+        enrolment = Enrolment(staff_id=proposal.staff_id, enrolled_at=clock.now())
         session.add(enrolment)
     enrolment.status = "supervised"
     enrolment.share_held = SHARE_AFTER_REVOCATION
@@ -291,7 +292,7 @@ def staff_coaching(session: Session, staff_id: int, today: date | None = None) -
     member = session.get(StaffMemberReplica, staff_id)
     if member is None:
         raise NotFound(f"No staff member {staff_id}.")
-    today = today or datetime.now(UTC).date()
+    today = today or clock.now().date()
     first_week = today - timedelta(days=today.weekday()) - timedelta(weeks=WEEKS_SHOWN - 1)
     since = datetime.combine(first_week, datetime.min.time(), UTC)
     replies: dict[date, int] = defaultdict(int)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +29,7 @@ from services.training.checker import ReplyContext
 from services.training.content import Playbook
 from services.training.models import Enrolment, LessonProgress
 from services.training.performance import RecentWork, recent_work
+from shared import clock
 from shared.bus.outbox import record_event
 
 PRODUCER = "training"
@@ -116,7 +116,7 @@ def enrol(session: Session, staff_id: int) -> Enrolment:
         staff_id=staff_id,
         status="supervised",
         share_held=FULL_SUPERVISION,
-        enrolled_at=datetime.now(UTC),
+        enrolled_at=clock.now(),
     )
     session.add(enrolment)
     session.flush()
@@ -196,7 +196,7 @@ def _row(session: Session, staff_id: int, lesson_id: str) -> LessonProgress:
 def mark_read(session: Session, staff_id: int, lesson_id: str) -> None:
     _lesson(session, lesson_id)
     row = _row(session, staff_id, lesson_id)
-    row.read_at = row.read_at or datetime.now(UTC)
+    row.read_at = row.read_at or clock.now()
     session.flush()
     review_supervision(session, staff_id)
 
@@ -327,7 +327,7 @@ def review_supervision(session: Session, staff_id: int) -> None:
     if state.modules and state.modules_passed == len(state.modules):
         enrolment.status = "certified"
         enrolment.share_held = 0
-        enrolment.certified_at = datetime.now(UTC)
+        enrolment.certified_at = clock.now()
         record_event(
             session,
             PRODUCER,

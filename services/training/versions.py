@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from services.training.content import (
     parse_playbook,
 )
 from services.training.models import PlaybookVersion
+from shared import clock
 from shared.bus.outbox import record_event
 
 PRODUCER = "training"
@@ -113,7 +113,7 @@ def _publish(
             from_file=from_file,
             author=author,
             note=note,
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
     )
     session.flush()
