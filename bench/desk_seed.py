@@ -10,8 +10,8 @@
 - 2-6 messages each (customer and staff in turns, ending with whoever the status says),
   some internal notes, a few replies held for review; each change in the ticket's history;
   a pause for every wait on the customer; ratings for a quarter of the resolved;
-- the next SLA deadline of each open ticket, from the desk's own clock (``clocks.state_of``,
-  as ``clocks.refresh`` keeps it).
+- the next SLA deadline and warning of each open ticket, from the desk's own clock
+  (``clocks.state_of``, as ``clocks.refresh`` keeps them).
 
 The texts come from ``bench.desk_corpus``; the same ``count`` always gives the same rows,
 except for the moments, which are relative to the time of seeding (the SLA clocks run on
@@ -485,21 +485,25 @@ def add_ticket(
         "prevention": prevention,
         "resolved_by": helper if resolved_at else None,
         "next_due_at": None,
+        "warn_at": None,
         "sla_alerted": "",
         "follow_up_at": None,
         "closing_notice_at": None,
     }
     if status in OPEN_STATUSES:
-        ticket["next_due_at"] = _next_due(ticket, story.pauses, now)
+        ticket["next_due_at"], ticket["warn_at"] = _clock_moments(ticket, story.pauses, now)
     rows.add("tickets", ticket)
 
 
-def _next_due(row: dict[str, Any], pauses: list[dict[str, Any]], now: datetime) -> datetime | None:
-    """The deadline the queue sorts by, from the desk's own clock, as ``clocks.refresh``
-    keeps it."""
+def _clock_moments(
+    row: dict[str, Any], pauses: list[dict[str, Any]], now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """The deadline the queue sorts by and the moment it warns at, from the desk's own
+    clock, as ``clocks.refresh`` keeps them."""
     spans = [sla.Pause(pause["started_at"], pause["ended_at"]) for pause in pauses]
-    due = clocks.state_of(Ticket(**row), spans, sla.SlaTargets(), now).next_due_at
-    return due.astimezone(UTC) if due else None
+    state = clocks.state_of(Ticket(**row), spans, sla.SlaTargets(), now)
+    due, warn = state.next_due_at, state.warn_at
+    return (due.astimezone(UTC) if due else None, warn.astimezone(UTC) if warn else None)
 
 
 # -- the whole database -----------------------------------------------------------------

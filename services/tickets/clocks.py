@@ -1,18 +1,24 @@
 """The SLA clock of each ticket at the desk: the company's calendar and targets (the
 owner's, or the founder's defaults), the ticket's pauses while it waited on the customer,
-and the state of its three clocks, for the queue, the ticket page and the alerts."""
+and the state of its three clocks, for the queue, the ticket page and the alerts.
+
+Working out a clock walks every business day since the ticket opened. So every change to a
+ticket stores the two moments its clocks will next change at (``refresh``): the earliest
+deadline and the earliest warning of the clocks running. Until the next change they stay
+true, and the queue reads its badges from them (``standings``)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.tickets import sla
-from services.tickets.models import DeskSetting, Pause, Ticket
+from services.tickets.models import OPEN_STATUSES, DeskSetting, Pause, Ticket
 from shared.business_hours import BusinessCalendar
 
 TARGETS_KEY = "sla_targets"
@@ -98,6 +104,56 @@ def states(
     return {ticket.id: state_of(ticket, pauses[ticket.id], goals, moment) for ticket in listed}
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What the queue shows of a ticket's clocks: the status that asks for action first,
+    and the earliest deadline of the clocks running (in the company's timezone)."""
+
+    worst: sla.SlaStatus
+    next_due_at: datetime | None
+
+
+def standings(
+    session: Session, tickets: Iterable[Ticket], now: datetime | None = None
+) -> dict[int, Standing]:
+    """Each ticket's standing: an open ticket's from the moments ``refresh`` stored, any
+    other's (resolved, or not changed since the moments were kept) from its clocks."""
+    moment = now or datetime.now(UTC)
+    found: dict[int, Standing] = {}
+    unstored: list[Ticket] = []
+    for ticket in tickets:
+        standing = _stored_standing(ticket, moment)
+        if standing is None:
+            unstored.append(ticket)
+        else:
+            found[ticket.id] = standing
+    if unstored:
+        for ticket_id, state in states(session, unstored, moment).items():
+            found[ticket_id] = Standing(state.worst, state.next_due_at)
+    return found
+
+
+def _stored_standing(ticket: Ticket, now: datetime) -> Standing | None:
+    """None when the stored moments cannot tell: a resolved ticket's stopped clocks were
+    met or missed, which the moments do not say."""
+    if ticket.status not in OPEN_STATUSES or ticket.resolved_at is not None:
+        return None
+    due, warn = aware(ticket.next_due_at), aware(ticket.warn_at)
+    if due is None:
+        # The resolution clock of an unresolved ticket runs unless it is paused.
+        paused = ticket.status in sla.PAUSING_STATUSES
+        return Standing(sla.SlaStatus.PAUSED, None) if paused else None
+    if warn is None:
+        return None
+    if now > due:
+        status = sla.SlaStatus.BREACHED
+    elif now >= warn:
+        status = sla.SlaStatus.WARNING
+    else:
+        status = sla.SlaStatus.OK
+    return Standing(status, due.astimezone(DEFAULT_CALENDAR.zone))
+
+
 def resolution_outcome(session: Session) -> SlaOutcome:
     """For ``resolution.resolve``: whether the first response and resolution were in time."""
 
@@ -109,10 +165,16 @@ def resolution_outcome(session: Session) -> SlaOutcome:
 
 
 def refresh(session: Session, ticket: Ticket, now: datetime | None = None) -> None:
-    """Keep the ticket's next due moment current, so the queue sorts by it in SQL."""
+    """Keep the ticket's next due and warning moments current, so the queue sorts by the
+    first in SQL and shows its badges from both."""
     session.flush()
     state = states(session, [ticket], now)[ticket.id]
-    ticket.next_due_at = state.next_due_at.astimezone(UTC) if state.next_due_at else None
+    ticket.next_due_at = _utc(state.next_due_at)
+    ticket.warn_at = _utc(state.warn_at)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def waited_past_sla(session: Session, ticket: Ticket) -> bool:

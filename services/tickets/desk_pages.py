@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from services.tickets import (
@@ -32,6 +32,7 @@ from services.tickets import (
     replying,
     resolution,
     review,
+    search,
 )
 from services.tickets.lifecycle import EMERGENCIES, NewTicket, TicketError
 from services.tickets.models import (
@@ -81,39 +82,47 @@ def survey_url(ticket: Ticket) -> str:
 # -- the queue ---------------------------------------------------------------------------
 
 
-def queue_query(
-    view: str, staff_id: int, department: str | None, priority: str | None, text: str
-) -> Any:
-    query = select(Ticket)
+def queue_conditions(
+    view: str, staff_id: int, department: str | None, priority: str | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if view == "open":
-        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        conditions.append(Ticket.status.in_(OPEN_STATUSES))
     elif view == "mine":
-        query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id == staff_id)
+        conditions += [Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id == staff_id]
     elif view == "unassigned":
-        query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_(None))
+        conditions += [Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_(None)]
     elif view == "waiting":
-        query = query.where(Ticket.status == "waiting")
+        conditions.append(Ticket.status == "waiting")
     elif view == "emergency":
-        query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.emergency.is_(True))
+        conditions += [Ticket.status.in_(OPEN_STATUSES), Ticket.emergency.is_(True)]
     elif view == "resolved":
-        query = query.where(Ticket.status.in_(("resolved", "closed")))
+        conditions.append(Ticket.status.in_(("resolved", "closed")))
     if department:
-        query = query.where(Ticket.department == department)
+        conditions.append(Ticket.department == department)
     if priority:
-        query = query.where(Ticket.priority == priority)
-    if text.strip():
-        pattern = f"%{text.strip().lower()}%"
-        bodies = select(Message.ticket_id).where(func.lower(Message.body).like(pattern))
-        query = query.where(
-            or_(
-                func.lower(Ticket.subject).like(pattern),
-                func.lower(Ticket.requester_email).like(pattern),
-                func.lower(Ticket.requester_name).like(pattern),
-                func.lower(Ticket.reference).like(pattern),
-                Ticket.id.in_(bodies),
-            )
-        )
-    return query
+        conditions.append(Ticket.priority == priority)
+    return conditions
+
+
+def _queue_page(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    order: search.Order,
+    page: int,
+) -> tuple[list[Ticket], int]:
+    """A page of the view and its count: an index answers each of the two on its own."""
+    total = session.execute(
+        select(func.count()).select_from(Ticket).where(*conditions)
+    ).scalar_one()
+    tickets = session.execute(
+        select(Ticket)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).scalars()
+    return list(tickets), int(total)
 
 
 @desk.get("/")
@@ -136,12 +145,11 @@ def queue() -> Any:
     text = request.args.get("q", "")
     with _database().transaction() as session:
         member = _member(session)
-        query = queue_query(view, member.id, department, priority, text)
-        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        conditions = queue_conditions(view, member.id, department, priority)
         page = max(1, request.args.get("page", 1, type=int))
         # Emergencies first, then whatever is due soonest: kept current on every change,
         # so the database sorts and only one page's clocks are worked out.
-        order = (
+        order: search.Order = (
             [Ticket.updated_at.desc()]
             if view == "resolved"
             else [
@@ -150,12 +158,13 @@ def queue() -> Any:
                 Ticket.created_at.asc(),
             ]
         )
-        tickets = list(
-            session.execute(
-                query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-            ).scalars()
-        )
-        states = clocks.states(session, tickets)
+        searched = search.text_conditions(session, text)
+        if searched:
+            # The matching is the costly part: done once for the page and its count.
+            tickets, total = search.page_with_total(session, conditions + searched, order, page)
+        else:
+            tickets, total = _queue_page(session, conditions, order, page)
+        states = clocks.standings(session, tickets)
         names = dict(session.execute(select(StaffMember.id, StaffMember.name)).all())
         held = session.execute(
             select(func.count()).select_from(Message).where(Message.state == "held")
@@ -190,13 +199,24 @@ def _ticket(session: Session, ticket_id: int) -> Ticket:
         abort(404, description=str(missing))
 
 
-def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dict[str, Any]:
-    customer = session.get(CustomerReplica, ticket.customer_id) if ticket.customer_id else None
+def ticket_context(
+    session: Session, ticket: Ticket, member: StaffMember, everyone: list[StaffMember]
+) -> dict[str, Any]:
+    """What the ticket page shows; ``everyone`` is the staff, read once for the assignee
+    list and the messages' authors. Each round trip to the database costs about as much
+    as the rows it brings, so lookups by the same key share one."""
     messages = list(
         session.execute(
             select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
         ).scalars()
     )
+    script, rating = session.execute(
+        select(SuggestedScript, Rating)
+        .select_from(Ticket)
+        .outerjoin(SuggestedScript, SuggestedScript.ticket_id == Ticket.id)
+        .outerjoin(Rating, Rating.ticket_id == Ticket.id)
+        .where(Ticket.id == ticket.id)
+    ).one()
     return {
         "ticket": ticket,
         "messages": messages,
@@ -208,7 +228,52 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
                 .order_by(HistoryEntry.id)
             ).scalars()
         ),
+        **_customer_context(session, ticket),
+        "attachments": attachments.by_message(session, ticket.id),
+        "script": script,
+        "canned": [
+            (reply.title, canned.fill(reply, ticket, member))
+            for reply in canned.for_language(session, ticket.language)
+        ],
+        "rating": rating,
+        "sla": clocks.states(session, [ticket])[ticket.id],
+        "staff": member,
+        "team": sorted(
+            (someone for someone in everyone if someone.active), key=lambda someone: someone.name
+        ),
+        "others": presence.others(session, ticket.id, member.id),
+        "statuses": [s for s in STATUSES if s != "resolved"],
+        "priorities": TICKET_PRIORITIES,
+        "names": {someone.id: someone.name for someone in everyone},
+        "today": datetime.now(UTC).date(),
+    }
+
+
+def _customer_context(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The customer beside the ticket: billing's word on them, their other open tickets,
+    the latest notices sent to them, their open care tasks and the desk's notes."""
+    if not ticket.customer_id:
+        return {"customer": None, "open_elsewhere": 0, "deliveries": [], "care_tasks": [],
+                "notes": []}  # fmt: skip
+    open_elsewhere = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.customer_id == ticket.customer_id,
+            Ticket.id != ticket.id,
+            Ticket.status.in_(OPEN_STATUSES),
+        )
+        .scalar_subquery()
+    )
+    found = session.execute(
+        select(CustomerReplica, open_elsewhere).where(
+            CustomerReplica.customer_id == ticket.customer_id
+        )
+    ).first()
+    customer, open_count = found if found is not None else (None, 0)
+    return {
         "customer": customer,
+        "open_elsewhere": open_count,
         "deliveries": list(
             session.execute(
                 select(DeliveryReplica)
@@ -216,18 +281,14 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
                 .order_by(DeliveryReplica.at.desc())
                 .limit(10)
             ).scalars()
-        )
-        if ticket.customer_id
-        else [],
+        ),
         "care_tasks": list(
             session.execute(
                 select(CareTask)
                 .where(CareTask.customer_id == ticket.customer_id, CareTask.done_at.is_(None))
                 .order_by(CareTask.due_on)
             ).scalars()
-        )
-        if ticket.customer_id
-        else [],
+        ),
         "notes": list(
             session.execute(
                 select(CustomerNote)
@@ -235,39 +296,7 @@ def ticket_context(session: Session, ticket: Ticket, member: StaffMember) -> dic
                 .order_by(CustomerNote.at.desc())
                 .limit(10)
             ).scalars()
-        )
-        if ticket.customer_id
-        else [],
-        "open_elsewhere": session.execute(
-            select(func.count())
-            .select_from(Ticket)
-            .where(
-                Ticket.customer_id == ticket.customer_id,
-                Ticket.id != ticket.id,
-                Ticket.status.in_(OPEN_STATUSES),
-            )
-        ).scalar_one()
-        if ticket.customer_id
-        else 0,
-        "attachments": attachments.by_message(session, ticket.id),
-        "script": session.get(SuggestedScript, ticket.id),
-        "canned": [
-            (reply.title, canned.fill(reply, ticket, member))
-            for reply in canned.for_language(session, ticket.language)
-        ],
-        "rating": session.get(Rating, ticket.id),
-        "sla": clocks.states(session, [ticket])[ticket.id],
-        "staff": member,
-        "team": list(
-            session.execute(
-                select(StaffMember).where(StaffMember.active.is_(True)).order_by(StaffMember.name)
-            ).scalars()
         ),
-        "others": presence.others(session, ticket.id, member.id),
-        "statuses": [s for s in STATUSES if s != "resolved"],
-        "priorities": TICKET_PRIORITIES,
-        "names": dict(session.execute(select(StaffMember.id, StaffMember.name)).all()),
-        "today": datetime.now(UTC).date(),
     }
 
 
@@ -283,10 +312,13 @@ def attachment(attachment_id: int) -> Any:
 
 def _ticket_page(ticket_id: int, status: int = 200, **extra: Any) -> Any:
     with _database().transaction() as session:
+        # The whole staff first: the acting member's row is then found in the session
+        # instead of being asked for again.
+        everyone = list(session.execute(select(StaffMember)).scalars())
         member = _member(session)
         ticket = _ticket(session, ticket_id)
         presence.touch(session, ticket.id, member.id, writing=False)
-        context = ticket_context(session, ticket, member)
+        context = ticket_context(session, ticket, member, everyone)
         context.update(extra)
         return render_template("tickets/desk/ticket.html", **context), status
 

@@ -251,7 +251,7 @@ def move_status(session: Session, ticket: Ticket, status: str, actor: str) -> No
 def close(session: Session, ticket: Ticket, actor: str, reason: str) -> None:
     ticket.status = "closed"
     ticket.closed_at = now()
-    ticket.next_due_at = None
+    ticket.next_due_at = ticket.warn_at = None
     record_event(
         session, PRODUCER, "tickets.ticket_closed.v1", {**ticket_ref(ticket), "reason": reason}
     )

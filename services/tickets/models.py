@@ -157,6 +157,9 @@ class Ticket(Base):
     resolved_by: Mapped[int | None] = mapped_column(Integer)
     next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """The earliest deadline of its running SLA clocks: the queue's order."""
+    warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the first of its running SLA clocks shows a warning: with ``next_due_at``, what
+    the queue shows without working out the clocks (``clocks.standings``)."""
     sla_alerted: Mapped[str] = mapped_column(String(120), default="")
     """Which SLA warnings and breaches were already announced, so each goes once."""
     follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,30 +9,60 @@ itself); on SQLite each word is looked for inside the lower-cased text. The emai
 and reference are identifiers, matched as substrings on both, so part of an address or
 a pasted reference finds its ticket.
 
-PostgreSQL answers from these indexes when they exist (the expressions must stay
-identical to ``_prose_vector`` and ``_body_vector``)::
+On PostgreSQL a ticket's prose is kept as one ``tsvector``, ``ticket_words.words``
+(migration 0013, kept current by triggers), so that the tickets with every word of a query
+come from one GIN index; the identifiers are read from trigram indexes (migration 0012,
+whose expressions must stay identical to ``_identifiers``)::
 
-    CREATE INDEX ix_tickets_prose_fts ON tickets
-        USING gin (to_tsvector('simple', subject || ' ' || requester_name));
-    CREATE INDEX ix_messages_body_fts ON messages USING gin (to_tsvector('simple', body));
+    CREATE INDEX ix_ticket_words ON ticket_words USING gin (words);
+    CREATE INDEX ix_tickets_email_trgm ON tickets
+        USING gin (lower(requester_email) gin_trgm_ops);
+    CREATE INDEX ix_tickets_reference_trgm ON tickets USING gin (lower(reference) gin_trgm_ops);
+
+A page and the count of all matches come from one statement (``page_with_total``), so
+the matching is done once.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, exists, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    UnaryExpression,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from services.tickets.models import Message, Ticket
 
 PAGE_SIZE = 50
+Order = Sequence[UnaryExpression[Any]]
+"""A page's order: columns, each ascending or descending."""
 MAX_WORDS = 8
 """More words than this in a query are ignored: each one is a condition of its own."""
 
-# Literal SQL rather than bound parameters, so that PostgreSQL sees the indexed expression.
+# Literal SQL rather than a bound parameter, as the migration's triggers make the words.
 _SIMPLE = literal_column("'simple'", String())
-_SPACE = literal_column("' '", String())
+_TICKET_WORDS = table(
+    "ticket_words", column("ticket_id", Integer()), column("words", postgresql.TSVECTOR())
+)
+"""PostgreSQL's table of each ticket's words (migration 0013); SQLite has none."""
 
 
 @dataclass(frozen=True)
@@ -51,18 +81,59 @@ class TicketSearch:
 
 def search_tickets(session: Session, search: TicketSearch) -> tuple[list[Ticket], int]:
     """One page of matching tickets, newest first, and how many match in all."""
-    conditions = _conditions(session, search)
-    total = session.execute(
-        select(func.count()).select_from(Ticket).where(*conditions)
-    ).scalar_one()
-    page = (
-        select(Ticket)
-        .where(*conditions)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((search.page - 1) * PAGE_SIZE)
+    # Ids are given in the order tickets are opened, so the newest have the highest, and
+    # the order needs nothing but the ids the matching gives.
+    newest_first: Order = [Ticket.id.desc()]
+    filters = _filters(search)
+    words = query_words(search.text)
+    if not filters and words and _postgres(session):
+        # Words alone: their matching ids are all the page and the count need, without a
+        # pass over every ticket to meet them.
+        matching = _matching_ids(words).subquery()
+        numbered = select(matching.c.id, func.count().over().label("total")).order_by(
+            matching.c.id.desc()
+        )
+        counted = select(func.count()).select_from(matching)
+        return _page_of(session, numbered, counted, newest_first, search.page)
+    return page_with_total(
+        session, filters + text_conditions(session, search.text), newest_first, search.page
     )
-    return list(session.execute(page).scalars()), int(total)
+
+
+def page_with_total(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    order: Order,
+    page: int,
+) -> tuple[list[Ticket], int]:
+    """One page of the tickets meeting ``conditions`` in ``order``, and how many do in all.
+
+    One statement: the page's ids and the count of every match (a window over them) come
+    from a subquery that reads only the ids and the order's columns; then only the page's
+    tickets are read whole."""
+    numbered = select(Ticket.id.label("id"), func.count().over().label("total")).where(*conditions)
+    counted = select(func.count()).select_from(Ticket).where(*conditions)
+    return _page_of(session, numbered.order_by(*order), counted, order, page)
+
+
+def _page_of(
+    session: Session,
+    numbered: Select[int, int],
+    counted: Select[int],
+    order: Order,
+    page: int,
+) -> tuple[list[Ticket], int]:
+    """The tickets of ``page`` of ``numbered`` (ids in order, each with the count of all),
+    and the count. Past the last page no row carries the count: ``counted`` is asked."""
+    chosen = numbered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery()
+    rows = session.execute(
+        select(Ticket, chosen.c.total).join(chosen, chosen.c.id == Ticket.id).order_by(*order)
+    ).all()
+    if rows:
+        return [ticket for ticket, _ in rows], int(rows[0].total)
+    if page == 1:
+        return [], 0
+    return [], int(session.execute(counted).scalar_one())
 
 
 def query_words(text: str) -> list[str]:
@@ -70,7 +141,22 @@ def query_words(text: str) -> list[str]:
     return words[:MAX_WORDS]
 
 
-def _conditions(session: Session, search: TicketSearch) -> list[ColumnElement[bool]]:
+def text_conditions(session: Session, text: str) -> list[ColumnElement[bool]]:
+    """The conditions for every word of ``text`` to appear in the ticket; none for no words."""
+    words = query_words(text)
+    if not words:
+        return []
+    if _postgres(session):
+        return [Ticket.id.in_(_matching_ids(words))]
+    return [_substring(word) for word in words]
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _filters(search: TicketSearch) -> list[ColumnElement[bool]]:
+    """The search's conditions but its words."""
     conditions: list[ColumnElement[bool]] = []
     if search.statuses:
         conditions.append(Ticket.status.in_(search.statuses))
@@ -84,9 +170,6 @@ def _conditions(session: Session, search: TicketSearch) -> list[ColumnElement[bo
         conditions.append(Ticket.assignee_id == search.assignee_id)
     if search.customer_id is not None:
         conditions.append(Ticket.customer_id == search.customer_id)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for word in query_words(search.text):
-        conditions.append(_full_text(word) if postgres else _substring(word))
     return conditions
 
 
@@ -95,8 +178,8 @@ def _contains(column: InstrumentedAttribute[str], word: str) -> ColumnElement[bo
     return func.lower(column).contains(word, autoescape=True)
 
 
-def _identifiers(word: str) -> list[ColumnElement[bool]]:
-    return [_contains(Ticket.requester_email, word), _contains(Ticket.reference, word)]
+def _identifiers(ticket: type[Ticket], word: str) -> ColumnElement[bool]:
+    return or_(_contains(ticket.requester_email, word), _contains(ticket.reference, word))
 
 
 def _substring(word: str) -> ColumnElement[bool]:
@@ -104,27 +187,42 @@ def _substring(word: str) -> ColumnElement[bool]:
     return or_(
         _contains(Ticket.subject, word),
         _contains(Ticket.requester_name, word),
-        *_identifiers(word),
+        _identifiers(Ticket, word),
         in_messages,
     )
 
 
-def _prose_vector(ticket: type[Ticket]) -> ColumnElement[str]:
-    return func.to_tsvector(_SIMPLE, ticket.subject + _SPACE + ticket.requester_name)
+def _matching_ids(words: list[str]) -> Select[int] | CompoundSelect[int]:
+    """The ids of the tickets in which each word is either among the ticket's words or part
+    of an identifier.
 
-
-def _body_vector() -> ColumnElement[str]:
-    return func.to_tsvector(_SIMPLE, Message.body)
-
-
-def _full_text(word: str) -> ColumnElement[bool]:
-    if not any(character.isalnum() for character in word):
-        # Punctuation alone has no lexeme to look for; PostgreSQL would only warn.
-        return or_(*_identifiers(word))
-    query = func.plainto_tsquery(_SIMPLE, word)
-    # Each full-text match as a set of ids, so that it is answered from its index rather
-    # than computed for every ticket the identifiers' LIKE has to scan anyway.
+    Asked word by word, a common word is tens of thousands of tickets to intersect with the
+    next word's. So a ticket matches in one of two ways, each answered by indexes: its
+    words have every word of the query (the GIN index intersects them), or some word is
+    part of one of its identifiers (the trigram indexes) and each of the others is among
+    its words or its identifiers."""
+    queries: dict[str, ColumnElement[Any]] = {
+        word: func.plainto_tsquery(_SIMPLE, word) for word in words if _has_lexeme(word)
+    }
     matched = aliased(Ticket)
-    in_prose = select(matched.id).where(_prose_vector(matched).bool_op("@@")(query))
-    in_messages = select(Message.ticket_id).where(_body_vector().bool_op("@@")(query))
-    return or_(Ticket.id.in_(in_prose), *_identifiers(word), Ticket.id.in_(in_messages))
+    in_words = _TICKET_WORDS.c.words.bool_op("@@")
+
+    def found(word: str) -> ColumnElement[bool]:
+        in_identifiers = _identifiers(matched, word)
+        return or_(in_words(queries[word]), in_identifiers) if word in queries else in_identifiers
+
+    by_identifier = (
+        select(matched.id)
+        .outerjoin(_TICKET_WORDS, _TICKET_WORDS.c.ticket_id == matched.id)
+        .where(or_(*(_identifiers(matched, word) for word in words)), *map(found, words))
+    )
+    if len(queries) < len(words):
+        return by_identifier
+    every_word = functools.reduce(lambda one, other: one.op("&&")(other), queries.values())
+    by_words = select(_TICKET_WORDS.c.ticket_id.label("id")).where(in_words(every_word))
+    return union(by_words, by_identifier)
+
+
+def _has_lexeme(word: str) -> bool:
+    # Punctuation alone has no lexeme to look for; PostgreSQL would only warn.
+    return any(character.isalnum() for character in word)

@@ -291,7 +291,8 @@ class TargetState:
     ``elapsed`` is the business time counted (pauses excluded) up to the target's end event
     or ``now``; ``remaining`` is the target minus it, negative once overdue. ``due_at`` is
     pushed out by pauses; during a pause that is still open it assumes the clock resumes
-    ``now``. ``met`` is None while the clock runs or has nothing to count.
+    ``now``. ``warn_at`` is when the clock shows a warning, worked out the same way, and None
+    once it has stopped. ``met`` is None while the clock runs or has nothing to count.
     """
 
     status: SlaStatus
@@ -299,6 +300,7 @@ class TargetState:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     due_at: datetime | None = None
+    warn_at: datetime | None = None
     elapsed: timedelta = timedelta(0)
     remaining: timedelta | None = None
     met: bool | None = None
@@ -328,6 +330,16 @@ class SlaState:
         """The earliest due moment among the clocks running now."""
         due = [state.due_at for state in self.targets if state.running and state.due_at]
         return min(due, default=None)
+
+    @property
+    def warn_at(self) -> datetime | None:
+        """The earliest moment a clock running now shows a warning (maybe already past).
+
+        With :attr:`next_due_at` it tells what the ticket will show until something
+        happens to it: a running clock's moments stay put, and a paused one is not among
+        them (it shows paused until the pause ends)."""
+        warnings = [state.warn_at for state in self.targets if state.running and state.warn_at]
+        return min(warnings, default=None)
 
 
 def clock_state(
@@ -415,6 +427,8 @@ def _measure(
     )
     elapsed = business_time_between(calendar, start, stop) - paused_time
     due_at = _due_at(calendar, start, target, stopped)
+    warn_after = target * warn_fraction
+    warn_at = None if end is not None else _due_at(calendar, start, warn_after, stopped)
     ended_at = None if end is None else end.astimezone(calendar.zone)
     met = None if end is None else end <= due_at
     if met is not None:
@@ -423,7 +437,7 @@ def _measure(
         status = SlaStatus.BREACHED
     elif any(_covers(pause, now) for pause in pauses):
         status = SlaStatus.PAUSED
-    elif elapsed >= target * warn_fraction:
+    elif elapsed >= warn_after:
         status = SlaStatus.WARNING
     else:
         status = SlaStatus.OK
@@ -433,6 +447,7 @@ def _measure(
         started_at=start.astimezone(calendar.zone),
         ended_at=ended_at,
         due_at=due_at,
+        warn_at=warn_at,
         elapsed=elapsed,
         remaining=target - elapsed,
         met=met,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from services.tickets.staff import MIN_PASSWORD_LENGTH
@@ -24,6 +24,8 @@ from services.tickets.staff import MIN_PASSWORD_LENGTH
 SESSION_LANGUAGE = "staff_language"
 """The language the staff member picked with the switcher, over the browser's."""
 DEFAULT_LANGUAGE = "en"
+_REQUEST_LANGUAGE = "staff_language"
+"""Where ``flask.g`` keeps the request's language once it is worked out."""
 LANGUAGE_NAMES = {"en": "English", "pt-BR": "Português"}
 """Each language in its own words, for the switcher."""
 
@@ -674,7 +676,18 @@ def _spoken(tag: str) -> str | None:
 
 
 def staff_language() -> str:
-    """The staff member's choice, else the first of the browser's languages we speak."""
+    """The staff member's choice, else the first of the browser's languages we speak.
+
+    Worked out once per request: a page asks for it with every label it shows (a queue
+    page, some 300 times), and parsing the browser's languages each time showed."""
+    language: str | None = g.get(_REQUEST_LANGUAGE)
+    if language is None:
+        language = _requested_language()
+        setattr(g, _REQUEST_LANGUAGE, language)
+    return language
+
+
+def _requested_language() -> str:
     chosen = session.get(SESSION_LANGUAGE)
     if chosen in WORDS:
         return str(chosen)
@@ -739,6 +752,7 @@ def choose_language(code: str) -> Response:
     """Keep ``code`` as this staff member's language and go back to the page they were on."""
     if code in WORDS:
         session[SESSION_LANGUAGE] = code
+        g.pop(_REQUEST_LANGUAGE, None)
     return redirect(safe_next(request.args.get("next")) or url_for("desk_pages.queue"))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 import services.tickets as tickets
 from services.tickets import lifecycle
@@ -21,8 +22,10 @@ from services.tickets.models import (
     CustomerNote,
     CustomerReplica,
     DeliveryReplica,
+    Message,
     StaffMember,
     SuggestedScript,
+    Ticket,
 )
 from services.tickets.search import TicketSearch, search_tickets
 from shared.config import load_settings
@@ -425,6 +428,8 @@ SEARCHES = (
     "espaço equipe",
     "fora equipe",
     "carla@loja.example",
+    "loja.example certificado",
+    "oficina.example certificado",
     "100%",
     "-",
     "",
@@ -461,3 +466,39 @@ def test_the_search_finds_the_same_tickets_on_postgresql(
         _open_the_calls(each)
     assert _results(postgres_database) == _results(database)
     assert _results(database)[:3] == [["Site fora do ar"], ["Site fora do ar"], ["Plano maior"]]
+
+
+def _subjects(database: Database, text: str) -> list[str]:
+    with database.transaction() as session:
+        found, total = search_tickets(session, TicketSearch(text=text))
+        assert total == len(found)
+        return [ticket.subject for ticket in found]
+
+
+@pytest.mark.postgres
+def test_the_search_follows_each_change_to_a_tickets_words_on_postgresql(
+    postgres_database: Database,
+) -> None:
+    database = postgres_database
+    _open_the_calls(database)
+    assert _subjects(database, "loja.example certificado") == ["Site fora do ar"]
+    with database.transaction() as session:
+        site, sales = (
+            session.execute(select(Ticket).where(Ticket.subject == subject)).scalar_one()
+            for subject in ("Site fora do ar", "Plano maior")
+        )
+        session.add(Message(ticket_id=sales.id, author="customer", body="E um servidor dedicado."))
+    assert _subjects(database, "servidor") == ["Plano maior"], "a new message"
+    with database.transaction() as session:
+        first = session.execute(select(Message).where(Message.ticket_id == site.id)).scalar_one()
+        first.body = first.body.replace("certificado", "domínio")
+    assert _subjects(database, "certificado") == [], "a message edited"
+    assert _subjects(database, "domínio") == ["Site fora do ar"]
+    with database.transaction() as session:
+        lifecycle.merge(session, session.merge(sales), session.merge(site), "test")
+    assert _subjects(database, "servidor espaço") == ["Site fora do ar"], "messages moved"
+    assert _subjects(database, "plano") == ["Plano maior"], "the subject stays its own"
+    with database.transaction() as session:
+        session.merge(site).subject = "Loja sem HTTPS"
+    assert _subjects(database, "https") == ["Loja sem HTTPS"], "a subject changed"
+    assert _subjects(database, "fora") == []

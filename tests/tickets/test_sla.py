@@ -308,6 +308,31 @@ def test_a_pause_that_lasts_shows_paused_and_resumes_now() -> None:
     assert sla.next_due_at is None
 
 
+def test_the_warning_moment_is_three_quarters_of_the_target_in_business_time() -> None:
+    # Thursday 18:00: one business hour, then the holiday and the weekend, then Monday.
+    sla = state(started_at=at(19, 18), now=at(19, 18, 30))
+    assert sla.first_response.warn_at == at(23, 12), "3 h: Thursday 18-19, Monday 10-12"
+    assert sla.first_response.due_at == at(23, 15)
+    assert sla.warn_at == at(23, 12), "the earliest warning of the running clocks"
+    assert state(started_at=at(19, 18), now=at(23, 11, 59)).worst is SlaStatus.OK
+    assert state(started_at=at(19, 18), now=at(23, 12)).worst is SlaStatus.WARNING
+    assert state(started_at=at(16, 10), now=at(16, 11), warn_fraction=0.5).warn_at == at(16, 12)
+
+
+def test_a_pause_moves_the_warning_moment_and_a_stopped_clock_has_none() -> None:
+    pause = Pause(at(16, 11), at(16, 14, 30))
+    sla = state(pauses=[pause], now=at(16, 15))
+    # 1 h before the pause, then 2 h from 14:30: the paused 1.5 business hours later.
+    assert sla.first_response.warn_at == at(16, 16, 30)
+    assert sla.first_response.status is SlaStatus.OK
+    waiting = state(pauses=[Pause(at(16, 11))], now=at(16, 15))
+    assert waiting.first_response.warn_at == at(16, 17), "resuming now: 1 h done, 2 h to go"
+    assert waiting.warn_at is None, "a paused clock warns of nothing until it runs again"
+    answered = state(first_response_at=at(16, 11), now=at(16, 15))
+    assert answered.first_response.warn_at is None
+    assert answered.warn_at == answered.resolution.warn_at
+
+
 def test_a_pause_after_the_breach_does_not_hide_it() -> None:
     sla = state(priority="urgent", pauses=[Pause(at(16, 11, 30))], now=at(16, 12))
     assert sla.first_response.due_at == at(16, 11)
