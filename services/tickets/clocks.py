@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.tickets import sla
 from services.tickets.models import OPEN_STATUSES, DeskSetting, Pause, Ticket
+from shared import clock
 from shared.business_hours import BusinessCalendar
 
 TARGETS_KEY = "sla_targets"
@@ -40,7 +41,7 @@ DEFAULT_CALENDAR = BusinessCalendar()
 def company_date(moment: datetime | None = None) -> date:
     """The date at the company (São Paulo) at ``moment`` (now by default): what is due
     "today" at the desk, whatever the server's clock zone."""
-    instant = aware(moment) or datetime.now(UTC)
+    instant = aware(moment) or clock.now()
     return instant.astimezone(DEFAULT_CALENDAR.zone).date()
 
 
@@ -98,7 +99,7 @@ def states(
 ) -> dict[int, sla.SlaState]:
     """Each ticket's clocks, with one query for all their pauses."""
     listed = list(tickets)
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     goals = targets(session)
     pauses = _pauses(session, [ticket.id for ticket in listed])
     return {ticket.id: state_of(ticket, pauses[ticket.id], goals, moment) for ticket in listed}
@@ -118,7 +119,7 @@ def standings(
 ) -> dict[int, Standing]:
     """Each ticket's standing: an open ticket's from the moments ``refresh`` stored, any
     other's (resolved, or not changed since the moments were kept) from its clocks."""
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     found: dict[int, Standing] = {}
     unstored: list[Ticket] = []
     for ticket in tickets:

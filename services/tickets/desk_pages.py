@@ -5,7 +5,7 @@ ticket for a phone call. Every action here also exists in the REST API."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -52,6 +52,7 @@ from services.tickets.models import (
 )
 from services.tickets.staff import acting_member
 from services.tickets.staff_words import choose_language, say, speak_on
+from shared import clock
 from shared.config import Settings
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, TICKET_PRIORITIES
@@ -245,7 +246,7 @@ def ticket_context(
         "statuses": [s for s in STATUSES if s != "resolved"],
         "priorities": TICKET_PRIORITIES,
         "names": {someone.id: someone.name for someone in everyone},
-        "today": datetime.now(UTC).date(),
+        "today": clock.now().date(),
     }
 
 

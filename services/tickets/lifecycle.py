@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +28,7 @@ from services.tickets.models import (
     StaffMember,
     Ticket,
 )
+from shared import clock
 from shared.bus.outbox import record_event
 from shared.events.contracts import DEPARTMENTS, LANGUAGES, TICKET_PRIORITIES
 
@@ -47,7 +48,7 @@ class NotFound(LookupError):
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def history(session: Session, ticket: Ticket, actor: str, change: str, detail: str | None) -> None:

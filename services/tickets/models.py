@@ -4,7 +4,7 @@ state, training's review policies and suggested scripts, notify's deliveries).""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -19,13 +19,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared import clock
+
 STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
 """``waiting``: on the customer (the SLA clock stops); ``on_hold``: on something else."""
 OPEN_STATUSES = ("new", "open", "waiting", "on_hold")
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class Base(DeclarativeBase):
