@@ -61,6 +61,8 @@ from shared.logging import get_logger
 log_ = get_logger(__name__)
 
 PRODUCER = "notify"
+Columns = Row[*tuple[Any, ...]]
+"""A row of some of a notification's columns, read without building the ORM object."""
 SENT = "notify.notification_sent.v1"
 
 
@@ -205,7 +207,7 @@ class Dispatcher(PeriodicJob):
                 "a delivery was interrupted: sending again with the same Message-ID",
             )
 
-    def _outgoing(self, row: Row[Any]) -> Outgoing:
+    def _outgoing(self, row: Columns) -> Outgoing:
         return Outgoing(
             notification_id=row.id,
             channel=row.channel,
@@ -254,7 +256,7 @@ class Dispatcher(PeriodicJob):
                     assert notification is not None
                     self._failed(session, notification, outcome.error, now)
 
-    def _still_sending(self, session: Session, ids: Sequence[int]) -> dict[int, Row[Any]]:
+    def _still_sending(self, session: Session, ids: Sequence[int]) -> dict[int, Columns]:
         """The notifications among ``ids`` still ``sending``: one claimed again after going
         stale, or called off meanwhile, is no longer this pass's to record."""
         query = select(*_RECORD_COLUMNS).where(Notification.id.in_(ids))
@@ -263,7 +265,7 @@ class Dispatcher(PeriodicJob):
         return {row.id: row for row in session.execute(query) if row.status == "sending"}
 
     def _sent(
-        self, session: Session, delivered: Sequence[tuple[Row[Any], str | None]], now: datetime
+        self, session: Session, delivered: Sequence[tuple[Columns, str | None]], now: datetime
     ) -> None:
         if not delivered:
             return

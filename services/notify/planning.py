@@ -28,9 +28,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from marshmallow import EXCLUDE
+from marshmallow import EXCLUDE, Schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,6 +60,9 @@ IMMEDIATE_KINDS = frozenset({"portal_sign_in", "staff_password_link", "running_l
 URGENT_ORDER = ("sms", "chat", "email")
 """An urgent message goes on the first of these the recipient has, then falls back."""
 
+NotificationKey = tuple[str, str, str]
+"""``(kind, recipient_key, channel)``: with the source event, what makes a notification."""
+
 
 @dataclass(frozen=True)
 class Addressee:
@@ -75,9 +79,17 @@ class Addressee:
 
 
 def overrides(session: Session) -> Overrides:
+    edited = select(
+        TemplateOverride.kind,
+        TemplateOverride.channel,
+        TemplateOverride.language,
+        TemplateOverride.subject,
+        TemplateOverride.text,
+        TemplateOverride.html,
+    )
     return {
         (row.kind, row.channel, row.language): TemplateText(row.subject, row.text, row.html)
-        for row in session.execute(select(TemplateOverride)).scalars()
+        for row in session.execute(edited)
     }
 
 
@@ -100,22 +112,38 @@ def plan_event(
     """Write the notifications an event causes (none twice) and return them. ``payload``
     is the event's JSON form, kept for rendering again."""
     data = load_payload(event_type, payload)
-    remember_source(session, event_id, event_type, payload)
     written: list[Notification] = []
-    edits = overrides(session)
-    for kind in load_catalogue().for_event(event_type):
-        if not applies(kind.kind, data):
-            continue
-        if kind.kind == "maintenance_reminder" and (
-            data["starts_at"] - config.maintenance_reminder <= now
-        ):
-            continue  # too close to remind: the announcement goes at once instead
-        for addressee, moment in _addressees(session, config, kind, data, now):
-            written.extend(
-                write(
-                    session, config, kind, addressee, data, event_id, event_type, moment, now, edits
+    # Everything is read before anything is written, so the rows go to the database
+    # together at the end instead of before each query.
+    with session.no_autoflush:
+        first_time = remember_source(session, event_id, event_type, payload)
+        # A source heard for the first time has no notifications yet: only one heard
+        # again (the bus re-delivered it) needs looking up.
+        done = set() if first_time else written_for(session, event_id)
+        edits = overrides(session)
+        for kind in load_catalogue().for_event(event_type):
+            if not applies(kind.kind, data):
+                continue
+            if kind.kind == "maintenance_reminder" and (
+                data["starts_at"] - config.maintenance_reminder <= now
+            ):
+                continue  # too close to remind: the announcement goes at once instead
+            for addressee, moment in _addressees(session, config, kind, data, now):
+                written.extend(
+                    write(
+                        session,
+                        config,
+                        kind,
+                        addressee,
+                        data,
+                        event_id,
+                        event_type,
+                        moment,
+                        now,
+                        edits,
+                        done=done,
+                    )
                 )
-            )
     if event_type == "tickets.maintenance_scheduled.v1":
         session.merge(
             Maintenance(
@@ -131,8 +159,14 @@ def plan_event(
 
 
 def load_payload(event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    loaded: dict[str, Any] = REGISTRY.schema_for(event_type)(unknown=EXCLUDE).load(payload)
+    loaded: dict[str, Any] = _lenient_schema(event_type).load(payload)
     return loaded
+
+
+@lru_cache(maxsize=128)
+def _lenient_schema(event_type: str) -> Schema:
+    # A schema instance holds no state between loads; building one costs more than a load.
+    return REGISTRY.schema_for(event_type)(unknown=EXCLUDE)
 
 
 def applies(kind: str, data: Mapping[str, Any]) -> bool:
@@ -388,9 +422,11 @@ def write(
     channels: Sequence[str] | None = None,
     extra: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    done: set[NotificationKey] | None = None,
 ) -> list[Notification]:
     """One notification per channel the addressee is reachable on (or one parked email
-    when they are reachable on none)."""
+    when they are reachable on none). ``done`` holds what the source already has, for a
+    caller writing many (``written_for``); without it each one is looked up."""
     is_urgent = urgent(kind.kind, data) or kind.kind in TIMED_KINDS
     if channels is not None:
         wanted = [c for c in channels if c in addressee.addresses]
@@ -404,16 +440,22 @@ def write(
     written: list[Notification] = []
     context = context_for(config, addressee, data, **(extra or {}))
     for channel in wanted:
-        exists = session.execute(
-            select(Notification.id).where(
-                Notification.source_event_id == source_event_id,
-                Notification.kind == kind.kind,
-                Notification.recipient_key == addressee.key,
-                Notification.channel == channel,
-            )
-        ).first()
-        if exists is not None:
+        key = (kind.kind, addressee.key, channel)
+        if done is None:
+            exists = session.execute(
+                select(Notification.id).where(
+                    Notification.source_event_id == source_event_id,
+                    Notification.kind == kind.kind,
+                    Notification.recipient_key == addressee.key,
+                    Notification.channel == channel,
+                )
+            ).first()
+            if exists is not None:
+                continue
+        elif key in done:
             continue
+        else:
+            done.add(key)
         notification = Notification(
             source_event_id=source_event_id,
             source_event_type=source_event_type,
@@ -511,13 +553,26 @@ def addressee_of(
 
 def remember_source(
     session: Session, event_id: str, event_type: str, payload: Mapping[str, Any]
-) -> None:
+) -> bool:
     """Keep what a notification was written from: an event's payload, or for notify's own
-    messages (``event_type`` not on the bus) their context."""
-    if session.get(SourceEvent, event_id) is None:
-        session.add(
-            SourceEvent(event_id=event_id, event_type=event_type, payload=json.dumps(payload))
+    messages (``event_type`` not on the bus) their context. True when it is new.
+
+    Every notification's source is remembered before the notification is written, in the
+    same transaction: a source that is new has no notifications yet."""
+    if session.get(SourceEvent, event_id) is not None:
+        return False
+    session.add(SourceEvent(event_id=event_id, event_type=event_type, payload=json.dumps(payload)))
+    return True
+
+
+def written_for(session: Session, source_event_id: str) -> set[NotificationKey]:
+    """The notifications already written from a source, as ``(kind, recipient, channel)``."""
+    rows = session.execute(
+        select(Notification.kind, Notification.recipient_key, Notification.channel).where(
+            Notification.source_event_id == source_event_id
         )
+    )
+    return {(row.kind, row.recipient_key, row.channel) for row in rows}
 
 
 def source_of(

@@ -463,3 +463,24 @@ def test_every_channel_fits_the_protocol(sink: MailSink, provider: FakeProvider)
     assert failure.value.permanent
     for channel in channels:
         channel.close()
+
+
+def test_long_accented_headers_are_folded_and_read_back_whole(
+    sink: MailSink, channel: SmtpChannel
+) -> None:
+    subject = "Sua fatura de dezembro está disponível — vencimento em 10/12/2026, " * 3
+    name = "Conceição Ñandú Comércio de Alimentos e Serviços de Hospedagem Ltda ME"
+    long_line = "Olá " + "muito texto sem quebra " * 10
+    channel.send(
+        replace(EMAIL, subject=subject.strip(), to_name=name, text=long_line, attachments=())
+    )
+
+    [delivery] = sink.deliveries
+    assert all(len(line) <= 78 for line in delivery.raw.split(b"\r\n"))
+    message = delivery.message
+    assert message["Subject"] == subject.strip()
+    # Python's own reader may double a space where a fold fell: the words are what count.
+    assert message["To"].addresses[0].display_name.split() == name.split()
+    plain = message.get_body(preferencelist=("plain",))
+    assert plain is not None and plain["Content-Transfer-Encoding"] == "quoted-printable"
+    assert plain.get_content().strip() == long_line.strip()

@@ -5,19 +5,22 @@ down, parked messages with their reason, and no customer's data in another's mes
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from services.notify.channels import HttpProviderChannel
-from services.notify.dispatcher import Dispatcher
+from services.notify.dispatcher import Dispatcher, Outcome
 from services.notify.models import (
     CustomerContact,
     DeliveryLogEntry,
     Notification,
     StaffContact,
 )
+from services.notify.recorder import RecordingFailed
 from shared.bus.tables import outbox
 from shared.db import Database
 from shared.testing.provider import FakeProvider
@@ -493,3 +496,71 @@ def test_a_password_link_and_a_running_late_notice_go_at_once_at_night(
     mails = {m.recipients[0]: body(m.message) for m in received(sink, 2)}
     assert "https://cortesia.example/tickets/password/abc" in mails["duda@cortesia.example"]
     assert "Bia vai se atrasar uns 15 minutos" in mails["ana@x.example"]
+
+
+def invoices_at_noon(database: Database, count: int) -> None:
+    """``count`` customers' invoices, to c1@x.example onwards, due at once."""
+    for number in range(1, count + 1):
+        who = customer(number, f"Cliente {number}", f"c{number}@x.example")
+        deliver(database, "billing.invoice_issued.v1", invoice(who, number, 990), SAO_PAULO_NOON)
+
+
+def test_a_batch_sends_the_others_when_the_server_refuses_one_for_now(
+    database: Database, sink: MailSink, dispatcher: Dispatcher, clock: Clock
+) -> None:
+    invoices_at_noon(database, 5)
+    sink.refuse_recipient("c3@x.example", code=451, message="4.7.1 greylisted, try later")
+    dispatcher.batch_size, dispatcher.most_unrecorded = 5, 2
+    assert dispatcher.run_once() == 5
+    assert sorted(m.recipients[0] for m in received(sink, 4)) == [
+        "c1@x.example",
+        "c2@x.example",
+        "c4@x.example",
+        "c5@x.example",
+    ]
+    by_address = {n.address: n for n in notifications(database)}
+    assert {a: n.status for a, n in by_address.items()} == {
+        "c1@x.example": "sent",
+        "c2@x.example": "sent",
+        "c3@x.example": "queued",
+        "c4@x.example": "sent",
+        "c5@x.example": "sent",
+    }
+    greylisted = by_address["c3@x.example"]
+    assert greylisted.attempts == 1 and "greylisted" in (greylisted.reason or "")
+    sent_events = outbox_events(database, "notify.notification_sent.v1")
+    assert sorted(e["notification_id"] for e in sent_events) == sorted(
+        n.id for n in by_address.values() if n.status == "sent"
+    )
+
+    sink.clear()
+    clock.now += timedelta(minutes=1)
+    assert dispatcher.run_once() == 1
+    (mail,) = received(sink, 1)
+    assert mail.recipients == ("c3@x.example",)
+    assert mail.message["Message-ID"].startswith(f"<n{greylisted.id}.")
+
+
+def test_deliveries_are_recorded_while_the_next_go_out_and_a_crash_sends_few_again(
+    database: Database, sink: MailSink, dispatcher: Dispatcher, clock: Clock
+) -> None:
+    invoices_at_noon(database, 10)
+    dispatcher.most_unrecorded = 3
+    record = dispatcher._record
+    recorded: list[int] = []
+
+    def record_then_die_on_the_second_group(outcomes: Sequence[Outcome]) -> None:
+        if recorded:
+            raise ConnectionError("the database went away")
+        record(outcomes)
+        recorded.extend(o.notification_id for o in outcomes)
+
+    dispatcher._record = record_then_die_on_the_second_group  # type: ignore[method-assign]
+    with pytest.raises(RecordingFailed):
+        dispatcher.run_once()
+    statuses = [n.status for n in notifications(database)]
+    delivered = len(received(sink, len(recorded)))
+    assert statuses.count("sent") == len(recorded)
+    # Sent but not recorded: at most the recorder's limit, sent again later (same Message-ID).
+    assert delivered - len(recorded) <= dispatcher.most_unrecorded
+    assert delivered < 10, "the sender stopped when recording failed"

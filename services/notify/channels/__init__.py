@@ -9,7 +9,7 @@ dispatcher; a channel only keeps its connection healthy.
 from __future__ import annotations
 
 from services.notify.channels.base import Attachment, Channel, DeliveryError, Outgoing
-from services.notify.channels.email import SmtpChannel, SmtpSettings, build_email
+from services.notify.channels.email import SmtpChannel, SmtpSettings
 from services.notify.channels.provider import HttpProviderChannel, provider_channels_from_env
 
 __all__ = [
@@ -20,6 +20,5 @@ __all__ = [
     "Outgoing",
     "SmtpChannel",
     "SmtpSettings",
-    "build_email",
     "provider_channels_from_env",
 ]

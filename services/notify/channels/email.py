@@ -17,14 +17,10 @@ import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.errors import MessageError
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Literal, cast, get_args
 
 from services.notify.channels.base import DeliveryError, Outgoing
+from services.notify.channels.mime import email_bytes, parse_address
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -33,10 +29,6 @@ Security = Literal["none", "starttls", "tls"]
 """``none``: plain SMTP; ``starttls``: upgraded after EHLO; ``tls``: implicit TLS (port 465)."""
 
 DEFAULT_PORTS: Mapping[str, int] = {"none": 25, "starttls": 587, "tls": 465}
-
-# Set by the channel from the notification itself; a caller's extra header must not
-# duplicate them (two Message-IDs would defeat the receiver's duplicate check).
-OWN_HEADERS = frozenset({"from", "to", "subject", "date", "message-id"})
 
 # The server ended the session: a kept connection it closed shows up as one of these on
 # the next command, and a 421 reply means it is about to close.
@@ -54,15 +46,6 @@ _SESSION_REFUSALS = frozenset({530, 538})
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-
-
-def _parse_address(value: str, display_name: str = "") -> Address:
-    if not value or not value.strip():
-        raise ValueError("the address is empty")
-    try:
-        return Address(display_name=display_name, addr_spec=value.strip())
-    except (ValueError, IndexError, MessageError) as error:
-        raise ValueError(f"{value!r} is not an email address: {error}") from None
 
 
 def _parse_bool(env: Mapping[str, str], key: str, default: bool) -> bool:
@@ -106,7 +89,7 @@ class SmtpSettings:
             raise ValueError(f"the SMTP timeout must be positive, got {self.timeout}")
         if bool(self.username) != bool(self.password):
             raise ValueError("the SMTP username and password go together: set both or neither")
-        _parse_address(self.from_address)
+        parse_address(self.from_address)
 
     @property
     def where(self) -> str:
@@ -161,49 +144,6 @@ class SmtpSettings:
             raise ValueError(f"CORTESIA_SMTP_* settings: {error}") from None
 
 
-def build_email(message: Outgoing, settings: SmtpSettings) -> EmailMessage:
-    """The MIME message for ``message``; ValueError when it cannot be built."""
-    mail = EmailMessage()
-    mail["From"] = _parse_address(settings.from_address, settings.from_name or "")
-    mail["To"] = _parse_address(message.to, message.to_name or "")
-    if message.subject is not None:
-        mail["Subject"] = message.subject
-    mail["Date"] = format_datetime(datetime.now(UTC))
-    if not (
-        message.message_id.startswith("<")
-        and message.message_id.endswith(">")
-        and "@" in message.message_id
-        and not any(c.isspace() for c in message.message_id)
-    ):
-        raise ValueError(f"{message.message_id!r} is not a Message-ID like <id@domain>")
-    mail["Message-ID"] = message.message_id
-    for name, value in message.headers.items():
-        if name.lower() in OWN_HEADERS:
-            raise ValueError(f"the {name} header is set from the notification, not as extra")
-        mail[name] = value
-    mail.set_content(
-        message.text, subtype="plain", charset="utf-8", cte=_transfer_encoding(message.text)
-    )
-    if message.html is not None:
-        mail.add_alternative(
-            message.html, subtype="html", charset="utf-8", cte=_transfer_encoding(message.html)
-        )
-    for attachment in message.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        if not maintype or not subtype:
-            maintype, subtype = "application", "octet-stream"
-        mail.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
-    return mail
-
-
-def _transfer_encoding(text: str) -> str | None:
-    # Left to itself the email package sends accented text as raw 8-bit, which a relay
-    # without 8BITMIME may mangle; quoted-printable passes through any of them.
-    return None if text.isascii() else "quoted-printable"
-
-
 def _reply_text(reply: bytes | str) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
     return " ".join(text.split()) or "(no text)"
@@ -232,6 +172,7 @@ class SmtpChannel:
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._sender = parse_address(settings.from_address, settings.from_name or "")
         self._tls = self._tls_context() if settings.security != "none" else None
         self._connection: smtplib.SMTP | None = None
         self._lock = threading.Lock()
@@ -257,20 +198,27 @@ class SmtpChannel:
                 f"the email channel cannot deliver a {message.channel!r} message", permanent=True
             )
         try:
-            mail = build_email(message, self.settings)
+            mail = email_bytes(message, self._sender)
         except ValueError as error:
             raise DeliveryError(f"cannot build the email: {error}", permanent=True) from None
         with self._lock:
             self._deliver(mail, message.to.strip())
         return message.message_id
 
-    def _deliver(self, mail: EmailMessage, recipient: str) -> None:
+    def _deliver(self, mail: bytes, recipient: str) -> None:
         settings = self.settings
+        # An accented address needs the server's SMTPUTF8 (the headers then go in UTF-8).
+        international = not (settings.from_address + recipient).isascii()
+        options = ("SMTPUTF8", "BODY=8BITMIME") if international else ()
         for attempt in (1, 2):
             kept = self._connection is not None
             connection = self._connect()
             try:
-                connection.send_message(mail, from_addr=settings.from_address, to_addrs=[recipient])
+                if international and not connection.has_extn("smtputf8"):
+                    raise smtplib.SMTPNotSupportedError(
+                        "one of the addresses needs SMTPUTF8, which the server does not offer"
+                    )
+                connection.sendmail(settings.from_address, [recipient], mail, options)
                 return
             except smtplib.SMTPRecipientsRefused as error:
                 code, reply = next(iter(error.recipients.values()))
