@@ -133,7 +133,7 @@ def migrate(services: tuple[str, ...], data_dir: Path | None) -> None:
     With RabbitMQ configured, also declares the bus topology, so that no event
     published before a worker first starts finds its queue missing.
     """
-    from cortesia.platform import all_subscribers
+    from cortesia.platform import declare_bus
     from cortesia.platform import migrate as migrate_service
 
     for name in services or SERVICES:
@@ -142,18 +142,7 @@ def migrate(services: tuple[str, ...], data_dir: Path | None) -> None:
         click.echo(f"{name}: database up to date")
     settings = _settings((services or SERVICES)[0], data_dir)
     if settings.amqp_url:
-        from kombu import Connection
-
-        from shared.bus.topology import declare_topology
-
-        with Connection(settings.amqp_url) as connection:
-            declare_topology(
-                connection.default_channel,
-                all_subscribers(),
-                settings.queue_type,
-                settings.max_attempts,
-                settings.retry_base_seconds,
-            )
+        declare_bus(settings)
         click.echo("bus: topology declared")
 
 
@@ -364,3 +353,11 @@ def evaluate_checker(
             click.echo(f"{reply_id}\t{key}\t{kind}")
     if result.misses_target(severities):
         sys.exit(1)
+
+
+# -- the distributed topology and the clock -----------------------------------
+
+from cortesia.distributed_commands import clock_group, up  # noqa: E402
+
+main.add_command(up)
+main.add_command(clock_group)

@@ -62,3 +62,21 @@ def settings_for_all(
     env: Mapping[str, str] | None = None, data_dir: str | Path | None = None
 ) -> dict[str, Settings]:
     return {name: load_settings(name, env, data_dir) for name in SERVICES}
+
+
+def declare_bus(settings: Settings) -> None:
+    """Declare every service's queues on RabbitMQ, so that no event published before a
+    worker first starts finds its queue missing (needs the rights to declare them all)."""
+    from kombu import Connection
+
+    from shared.bus.topology import declare_topology
+
+    assert settings.amqp_url, "the bus is declared on RabbitMQ"
+    with Connection(settings.amqp_url) as connection:
+        declare_topology(
+            connection.default_channel,
+            all_subscribers(),
+            settings.queue_type,
+            settings.max_attempts,
+            settings.retry_base_seconds,
+        )

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Row, or_, select, update
@@ -53,6 +53,7 @@ from services.notify.planning import (
     write,
 )
 from services.notify.recorder import GroupRecorder
+from shared import clock as platform_clock
 from shared.background import PeriodicJob
 from shared.bus.outbox import new_event, record_event, write_events
 from shared.db import Database, insert_rows
@@ -121,7 +122,7 @@ class Dispatcher(PeriodicJob):
         channels: Mapping[str, Channel],
         config: NotifyConfig,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = platform_clock.now,
         batch_size: int = 100,
         most_unrecorded: int = 8,
         every_seconds: float = 1.0,
@@ -283,7 +284,7 @@ class Dispatcher(PeriodicJob):
                 for row, reference in delivered
             ],
         )
-        logged_at = datetime.now(UTC)
+        logged_at = platform_clock.now()
         insert_rows(
             session,
             DeliveryLogEntry.__table__,  # type: ignore[arg-type]
