@@ -40,10 +40,17 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0: any free."
+)
 @data_option
 @click.option("--threads", default=8, show_default=True, help="Web request threads.")
-def run(host: str, port: int, data_dir: Path | None, threads: int) -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="A demo hosting company, seeded on first start into an empty data directory.",
+)
+def run(host: str, port: int, data_dir: Path | None, threads: int, demo: bool) -> None:
     """Run the whole platform in one process (embedded mode: no servers to install)."""
     from waitress import create_server
 
@@ -54,13 +61,28 @@ def run(host: str, port: int, data_dir: Path | None, threads: int) -> None:
         if not service_settings.embedded_bus:
             raise click.UsageError("embedded mode runs without RabbitMQ: unset CORTESIA_AMQP_URL")
     platform = build_embedded(settings)
+    welcome = None
+    if demo:
+        from cortesia.demo import DemoRefused, prepare_demo
+
+        click.echo("Preparing the demo company (its first start tells a year of its life)...")
+        try:
+            welcome = prepare_demo(platform, settings)
+        except DemoRefused as error:
+            raise click.ClickException(str(error)) from None
     platform.start()
     server = create_server(platform.wsgi_app, host=host, port=port, threads=threads)
     data = settings["tickets"].data_dir
     click.echo(
         f"Cortesia is running: open http://{host}:{server.effective_port}/  (data in {data})"
     )
-    click.echo("First time? The page asks you to create the owner's account. Ctrl+C stops.")
+    if welcome is None:
+        click.echo("First time? The page asks you to create the owner's account. Ctrl+C stops.")
+    else:
+        click.echo("The demo company's staff sign in with:")
+        for member in welcome.staff:
+            click.echo(f"  {member.role:<8} {member.name:<17} {member.email}")
+        click.echo(f"Password (every demo account): {welcome.password}   Ctrl+C stops.")
 
     def shut_down(_signum: int, _frame: Any) -> None:
         server.close()
