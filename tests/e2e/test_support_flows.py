@@ -4,6 +4,7 @@ portal to the rating, a night's emergency, a new hire's path to replying alone."
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -130,3 +131,69 @@ def test_an_emergency_at_night_goes_at_once_a_routine_ticket_waits_for_the_morni
 
     platform.set_clock(night.replace(hour=10, minute=1))
     wait_for_mail(platform.sink, luisa["email"], about("Dúvida sobre"), timeout=90)
+
+
+def test_a_resolution_is_summarised_surveyed_and_its_rating_reaches_desk_and_coaching(
+    platform: Platform,
+) -> None:
+    platform.set_clock(platform.next_moment(WEDNESDAY, 15))
+    owner = owner_signed_in(platform)
+    marta = new_customer(owner, "Marta Oliveira")
+    observer = platform.observer
+    observer.wait_for("billing.customer_created.v1", lambda p: p["customer_id"] == marta["id"])
+    portal = customer_in_portal(platform, marta["email"])
+    ticket_id = open_in_portal(
+        portal, "E-mails voltando", "Os e-mails para a loja voltam com erro de caixa cheia."
+    )
+
+    reply = owner.api(
+        "POST",
+        f"/tickets/api/tickets/{ticket_id}/replies",
+        {
+            "body": "Olá Marta,\n\nObrigada por avisar. A caixa da loja tinha chegado ao "
+            "limite; já aumentei o espaço e os e-mails voltaram a chegar. Para não se "
+            "repetir, vou avisar quando ela passar de 80 %.\n\nQualquer coisa, estou à "
+            "disposição.\nAbraços,\nHelena"
+        },
+        expect=201,
+    )
+    assert reply["outcome"] == "sent", reply
+    owner.api(
+        "POST",
+        f"/tickets/api/tickets/{ticket_id}/resolve",
+        {
+            "cause": "A caixa de e-mail da loja chegou ao limite de espaço.",
+            "fix": "Aumentamos o espaço da caixa e os e-mails voltaram a chegar.",
+            "prevention": "Um aviso quando a caixa passar de 80 % do espaço.",
+        },
+    )
+    resolved = observer.wait_for(
+        "tickets.ticket_resolved.v1", lambda p: p["ticket_id"] == ticket_id
+    )
+    # The summary carries the cause, fix and prevention, and the survey's link.
+    summary = wait_for_mail(platform.sink, marta["email"], lambda m: "80 %" in text_of(m))
+    assert f"/portal/tickets/{ticket_id}" in text_of(summary)
+    observer.wait_for(
+        "notify.notification_sent.v1", lambda p: p["source_event_id"] == resolved["event_id"]
+    )
+
+    portal.page(f"/tickets/portal/tickets/{ticket_id}")
+    portal.form(
+        f"/tickets/portal/tickets/{ticket_id}/rate",
+        {"rating": "2", "comment": "Resolveu, mas demorou para responder."},
+    )
+    observer.wait_for(
+        "tickets.ticket_rated.v1", lambda p: p["ticket_id"] == ticket_id and p["rating"] == 2
+    )
+    assert owner.api("GET", f"/tickets/api/tickets/{ticket_id}")["rating"]["rating"] == 2
+
+    team = owner.api("GET", "/tickets/api/staff")
+    helena = next(member for member in team if member["email"] == owner_email())
+    deadline = time.monotonic() + 60
+    while True:
+        coaching = owner.api("GET", f"/training/api/coaching/{helena['id']}")
+        low = [r for r in coaching["low_ratings"] if r["ticket_id"] == ticket_id]
+        if low or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert low and low[0]["comment"] == "Resolveu, mas demorou para responder.", coaching
