@@ -260,8 +260,7 @@ class Platform:
 
     def next_moment(self, weekday: int, hour: int, minute: int = 0, zone: Any = None) -> datetime:
         """The first ``weekday`` (0 = Monday) at ``hour`` in ``zone`` after the platform's
-        now, at least a day away from any holiday-free week's surprises: the tests choose
-        weeks without Brazilian national holidays."""
+        now, in a week without Brazilian national holidays (business hours are plain)."""
         from shared.business_hours import BusinessCalendar
 
         calendar = BusinessCalendar()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.harness import (
+    OWNER,
     Browser,
     Platform,
     customer_in_portal,
@@ -79,7 +80,7 @@ def test_a_portal_ticket_is_acknowledged_alerted_and_scripted(platform: Platform
         "notify.notification_sent.v1",
         lambda p: p["source_event_id"] == opened["event_id"] and p["customer_id"] == carla["id"],
     )
-    alert = wait_for_mail(platform.sink, owner_email(), about("Meu site está fora"))
+    alert = wait_for_mail(platform.sink, OWNER["email"], about("Meu site está fora"))
     assert f"T-{ticket_id}-" in str(alert["Subject"]) + text_of(alert)
 
     observer.wait_for("training.script_suggested.v1", lambda p: p["ticket_id"] == ticket_id)
@@ -87,12 +88,6 @@ def test_a_portal_ticket_is_acknowledged_alerted_and_scripted(platform: Platform
     assert ticket["suggested_script"]["situation"] == "service_down", ticket
     desk_page = owner.page(f"/tickets/desk/tickets/{ticket_id}")
     assert ticket["suggested_script"]["playbook_id"] in desk_page.text
-
-
-def owner_email() -> str:
-    from tests.e2e.harness import OWNER
-
-    return OWNER["email"]
 
 
 def test_an_emergency_at_night_goes_at_once_a_routine_ticket_waits_for_the_morning(
@@ -119,7 +114,7 @@ def test_an_emergency_at_night_goes_at_once_a_routine_ticket_waits_for_the_morni
     )
     observer.wait_for("tickets.ticket_opened.v1", lambda p: p["ticket_id"] == emergency)
 
-    wait_for_mail(platform.sink, owner_email(), about("Site fora do ar agora"))
+    wait_for_mail(platform.sink, OWNER["email"], about("Site fora do ar agora"))
     wait_for_mail(platform.sink, rafael["email"], about("Site fora do ar agora"))
 
     # The routine acknowledgement is held until the company opens at 10:00.
@@ -188,7 +183,7 @@ def test_a_resolution_is_summarised_surveyed_and_its_rating_reaches_desk_and_coa
     assert owner.api("GET", f"/tickets/api/tickets/{ticket_id}")["rating"]["rating"] == 2
 
     team = owner.api("GET", "/tickets/api/staff")
-    helena = next(member for member in team if member["email"] == owner_email())
+    helena = next(member for member in team if member["email"] == OWNER["email"])
     deadline = time.monotonic() + 60
     while True:
         coaching = owner.api("GET", f"/training/api/coaching/{helena['id']}")
