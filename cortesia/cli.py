@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from shared import clock
-from shared.config import SERVICES, ConfigurationError, Settings, load_settings
+from shared.config import QUEUE_TYPES, SERVICES, ConfigurationError, Settings, load_settings
 from shared.logging import configure_logging
 
 service_argument = click.argument("service", type=click.Choice(SERVICES))
@@ -210,7 +210,8 @@ def _parked_store(data_dir: Path | None) -> Any:
 
 @main.group()
 def bus() -> None:
-    """Inspect and replay parked messages (RabbitMQ or the embedded bus)."""
+    """Inspect and replay parked messages (RabbitMQ or the embedded bus); the broker's
+    dead-letter policies."""
 
 
 @bus.command("list")
@@ -265,6 +266,40 @@ def bus_replay(
     click.echo(f"{count} message(s) replayed")
     if event_ids and count == 0:
         sys.exit(1)
+
+
+@bus.command("policies")
+@click.option(
+    "--write",
+    "definitions_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Put them into this RabbitMQ definitions file (its other contents kept).",
+)
+@click.option(
+    "--queue-type",
+    type=click.Choice(QUEUE_TYPES),
+    default="classic",
+    show_default=True,
+    help="The queue type the services declare (CORTESIA_QUEUE_TYPE).",
+)
+@click.option("--vhost", default="/", show_default=True)
+def bus_policies(definitions_file: Path | None, queue_type: str, vhost: str) -> None:
+    """The broker's dead-letter policy for every subscriber queue, as definitions JSON.
+
+    Without --write, prints them; on a broker already running, each can be applied with
+    ``rabbitmqctl set_policy --apply-to queues --priority 10 NAME PATTERN DEFINITION``.
+    """
+    from cortesia.platform import all_subscribers
+    from shared.bus.policies import dead_letter_policies
+
+    policies = dead_letter_policies(all_subscribers(), queue_type, vhost)
+    if definitions_file is None:
+        click.echo(json.dumps(policies, indent=2))
+        return
+    definitions = json.loads(definitions_file.read_text())
+    definitions["policies"] = policies
+    definitions_file.write_text(json.dumps(definitions, indent=2) + "\n")
+    click.echo(f"{len(policies)} policies written to {definitions_file}")
 
 
 # -- billing ---------------------------------------------------------------------

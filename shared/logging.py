@@ -50,6 +50,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # py-amqp and kombu are chatty at INFO about every reconnect attempt.
     logging.getLogger("amqp").setLevel(logging.WARNING)
+    # Alembic announces each of its plugins at INFO when it is first imported.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

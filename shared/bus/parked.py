@@ -62,6 +62,28 @@ def _event_id_of(body: str, fallback: str | None) -> str:
     return str(value or fallback or "?")
 
 
+def _dead_lettered_by_broker(headers: dict[str, Any]) -> dict[str, Any]:
+    """What the broker's ``x-death`` header says of a message it parked itself, through
+    a subscriber queue's dead-letter policy (``policies``): why, from where, and when."""
+    deaths = headers.get("x-death")
+    if not deaths or not isinstance(deaths, list) or not isinstance(deaths[0], dict):
+        return {}
+    latest = deaths[0]
+    keys = latest.get("routing-keys") or []
+    moment = latest.get("time")
+    when = ""
+    if isinstance(moment, datetime):  # AMQP timestamps are whole seconds in UTC
+        when = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    deliveries = headers.get("x-delivery-count") or latest.get("count") or 0
+    return {
+        "reason": f"dead-lettered by the broker ({latest.get('reason', '?')}) "
+        f"from {latest.get('queue', '?')}",
+        "routing_key": keys[0] if keys else None,
+        "deliveries": int(deliveries),
+        "at": when,
+    }
+
+
 class ParkedStore(Protocol):
     def list(self, subscriber: str | None = None) -> list[ParkedMessage]: ...
 
@@ -146,15 +168,19 @@ class RabbitParkedStore:
             if isinstance(message.body, bytes)
             else str(message.body)
         )
+        broker = _dead_lettered_by_broker(headers)
         return ParkedMessage(
             subscriber=subscriber,
             event_id=_event_id_of(body, message.properties.get("message_id")),
             event_type=str(
-                headers.get(ROUTING_KEY_HEADER) or message.properties.get("type") or "?"
+                headers.get(ROUTING_KEY_HEADER)
+                or broker.get("routing_key")
+                or message.properties.get("type")
+                or "?"
             ),
-            reason=str(headers.get(PARKED_REASON_HEADER, "")),
-            attempts=int(headers.get(ATTEMPT_HEADER, 0)),
-            parked_at=str(headers.get(PARKED_AT_HEADER, "")),
+            reason=str(headers.get(PARKED_REASON_HEADER) or broker.get("reason", "")),
+            attempts=int(headers.get(ATTEMPT_HEADER) or broker.get("deliveries", 0)),
+            parked_at=str(headers.get(PARKED_AT_HEADER) or broker.get("at", "")),
             body=body,
             headers={k: v for k, v in headers.items() if isinstance(v, str | int | float | bool)},
         )
