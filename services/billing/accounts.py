@@ -7,7 +7,7 @@ from the references below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +25,7 @@ from services.billing.models import (
     TimelineEntry,
 )
 from shared import clock
+from shared.addresses import UndeliverableAddress, deliverable_address
 from shared.bus.outbox import record_event
 from shared.business_hours import BusinessCalendar
 from shared.events import Envelope
@@ -166,8 +167,10 @@ class CustomerDetails:
     def validated(self) -> CustomerDetails:
         if not self.name.strip():
             raise BillingError("A customer needs a name.")
-        if "@" not in self.email:
-            raise BillingError(f"{self.email!r} is not an email address.")
+        try:
+            email = deliverable_address(self.email)
+        except UndeliverableAddress as refused:
+            raise BillingError(str(refused)) from None
         if self.language not in LANGUAGES:
             raise BillingError(f"Language must be one of {', '.join(LANGUAGES)}.")
         if self.currency not in CURRENCIES:
@@ -176,7 +179,7 @@ class CustomerDetails:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise BillingError(f"{self.timezone!r} is not a known timezone.") from None
-        return self
+        return replace(self, email=email)
 
 
 def search_customers(session: Session, text: str | None, limit: int = 50) -> list[Customer]:
@@ -213,8 +216,11 @@ def add_contact(
         raise BillingError("A contact needs a name.")
     if not (email or phone):
         raise BillingError("A contact needs an email or a phone number.")
-    if email and "@" not in email:
-        raise BillingError(f"{email!r} is not an email address.")
+    if email:
+        try:
+            email = deliverable_address(email)
+        except UndeliverableAddress as refused:
+            raise BillingError(str(refused)) from None
     contact = Contact(
         customer_id=customer.id,
         name=name.strip(),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.tickets.models import AuditEntry, PasswordLink, SignInAttempt, StaffMember
 from shared import clock
+from shared.addresses import UndeliverableAddress, deliverable_address
 from shared.bus.outbox import record_event
 from shared.web.auth import ROLES, StaffIdentity, current_staff
 
@@ -45,8 +46,10 @@ def add_staff(session: Session, name: str, email: str, role: str, password: str)
         raise StaffError(f"Role must be one of: {', '.join(ROLES)}.")
     if not name:
         raise StaffError("Name is required.")
-    if "@" not in email:
-        raise StaffError("A valid email address is required.")
+    try:
+        email = deliverable_address(email)
+    except UndeliverableAddress as refused:
+        raise StaffError(str(refused)) from None
     if len(password) < MIN_PASSWORD_LENGTH:
         raise StaffError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
     if session.execute(select(StaffMember.id).where(StaffMember.email == email)).first():

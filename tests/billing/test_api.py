@@ -141,6 +141,11 @@ def test_customers_are_created_searched_read_and_updated(owner: Staff) -> None:
     )
 
 
+def test_an_international_domain_is_kept_the_way_dns_knows_it(owner: Staff) -> None:
+    made = owner.post("/api/customers", {"name": "Café", "email": "Contato@Café.example"})
+    assert created(made)["email"] == "contato@xn--caf-dma.example"
+
+
 def test_bad_input_gets_a_clear_4xx_never_a_500(owner: Staff) -> None:
     azul = customer(owner)
     basic = plan(owner)
@@ -153,6 +158,13 @@ def test_bad_input_gets_a_clear_4xx_never_a_500(owner: Staff) -> None:
             {"name": "X", "email": "x@e.com", "timezone": "Mars/Base"},
             422,
             "not a known timezone",
+        ),
+        (
+            "post",
+            "/api/customers",
+            {"name": "Luísa", "email": "luísa@loja.example"},
+            422,
+            "non-ASCII letters before the @",
         ),
         (
             "post",

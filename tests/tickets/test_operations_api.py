@@ -91,6 +91,11 @@ def test_settings_care_and_team(
     )
     assert added.status_code == 201
     edu = added.get_json()["id"]
+    accented = owner.post(
+        "/api/staff", {"name": "Zé", "email": "zé@cortesia.example", "role": "agent"}
+    )
+    assert accented.status_code == 422
+    assert "non-ASCII letters before the @" in accented.get_data(as_text=True)
     assert (
         agent.post(
             "/api/staff", {"name": "X", "email": "x@cortesia.example", "role": "agent"}
