@@ -11,6 +11,9 @@ afternoon, or see what a customer receives at three in the morning. The bus's
 own timers (retry back-off, parking) stay on the system clock: they measure
 waiting, not business time. Production refuses the setting
 (``shared.config.load_settings``).
+
+A process that tells a story before it serves anyone (``cortesia run --demo``
+seeding a year of the company's life) moves only itself, with ``travel``.
 """
 
 from __future__ import annotations
@@ -69,8 +72,20 @@ def write_offset(path: Path, offset: timedelta) -> None:
 
 
 _offset_file = _OffsetFile()
+_travelled: timedelta | None = None
+"""This process's own offset while it travels (``travel``), over the file's."""
+
+
+def travel(moment: datetime | None) -> None:
+    """Live this whole process at ``moment``, its time moving on from there; ``None``
+    brings it back. Every thread sees it at once: for a process whose threads all take
+    part in what it tells, as the demo's seeding does before the platform serves."""
+    global _travelled
+    _travelled = None if moment is None else moment - datetime.now(UTC)
 
 
 def now() -> datetime:
     """The business moment, in UTC."""
+    if _travelled is not None:
+        return datetime.now(UTC) + _travelled
     return datetime.now(UTC) + timedelta(seconds=_offset_file.offset())

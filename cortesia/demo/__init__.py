@@ -111,7 +111,7 @@ def seed(platform: EmbeddedPlatform, settings: Mapping[str, Settings], password:
         )
         story.move_to(None)
         desk.Desk(story, accounts, settings["tickets"].public_url).tell()
-        training.tell(story)
+        training.tell(story, today - timedelta(days=TRAINEE_JOINED_DAYS_AGO))
 
 
 def _add_staff(story: Story, members: list[company.StaffMember], password: str) -> None:

@@ -2,20 +2,25 @@
 reply checker, resolved with cause, fix and prevention, rated; care of the managed
 customers; and a trainee's reply waiting for the owner's review.
 
-The desk reads the system clock, so this part of the story happens now, after the year
-of billing: what the customers write about is what that year left them with.
+Each ticket is opened on its day of the past weeks (``TicketStory.opened``), its replies,
+resolution and rating follow within the company's hours, each step at its own moment on
+the story's clock: the queue's clocks, the resolved record and the ratings read as weeks
+of work. What the customers write about is what the year of billing left them with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cortesia.demo import company
 from cortesia.demo.billing_year import Accounts
-from cortesia.demo.story import Story
+from cortesia.demo.story import COMPANY_CALENDAR, Story
 from services.tickets import care, clocks, lifecycle, replying, resolution, review
 from services.tickets.models import CareTask, StaffMember, Ticket
 
@@ -44,6 +49,10 @@ class TicketStory:
     closed: bool = False
     review_held_reply: bool = False
     """The owner approves the trainee's held reply (otherwise it waits for review)."""
+    opened: tuple[int, int] = (0, 9)
+    """Business days before today, and the hour (São Paulo) the customer wrote."""
+    first_answer_days: int = 0
+    """Business days the customer waited for the first answer."""
 
 
 RAFAEL, LUCIA = company.AGENTS
@@ -69,6 +78,7 @@ TICKETS = (
             ),
         ),
         note=(RAFAEL, "O PHP-FPM do servidor 3 parou após a atualização noturna. Reiniciando."),
+        opened=(0, 8),
     ),
     TicketStory(
         "almendros",
@@ -84,12 +94,14 @@ TICKETS = (
                 "Con eso vemos qué servidor lo rechaza y por qué.",
             ),
         ),
+        opened=(1, 16),
     ),
     TicketStory(
         "guero",
         "Renovación del certificado SSL",
         "Buenas tardes. El navegador me avisa que el certificado de taqueriaelguero.example "
         "vence en cinco días. ¿Se renueva solo o tengo que hacer algo?",
+        opened=(2, 15),
     ),
     TicketStory(
         "mare",
@@ -105,6 +117,7 @@ TICKETS = (
                 "você por telefone no horário comercial.",
             ),
         ),
+        opened=(1, 11),
     ),
     TicketStory(
         "doremi",
@@ -121,6 +134,7 @@ TICKETS = (
                 "conta volta ao normal sozinha.",
             ),
         ),
+        opened=(3, 14),
     ),
     TicketStory(
         "sebo",
@@ -129,6 +143,7 @@ TICKETS = (
         "tudo no dia 20. Dá para reativar até lá?",
         department="billing",
         priority="high",
+        opened=(0, 9),
     ),
     TicketStory(
         "quintero",
@@ -137,6 +152,7 @@ TICKETS = (
         "¿El plan Profesional alcanza o necesitamos algo más?",
         department="sales",
         priority="low",
+        opened=(4, 10),
     ),
     # Resolved and closed: the desk's recent record.
     TicketStory(
@@ -159,6 +175,7 @@ TICKETS = (
         ),
         rating=(5, "Resolveram no mesmo dia, obrigada!"),
         closed=True,
+        opened=(12, 10),
     ),
     TicketStory(
         "romero",
@@ -181,6 +198,7 @@ TICKETS = (
         ),
         rating=(4, None),
         closed=True,
+        opened=(9, 12),
     ),
     TicketStory(
         "tlaquepaque",
@@ -201,6 +219,7 @@ TICKETS = (
         ),
         rating=(5, "¡Rapidísimo, gracias!"),
         closed=True,
+        opened=(7, 14),
     ),
     TicketStory(
         "caldeira",
@@ -209,7 +228,8 @@ TICKETS = (
         replies=(
             (
                 RAFAEL,
-                "Olá, Sérgio! Obrigado pela paciência. As fotos da galeria estavam "
+                "Olá, Sérgio! Peço desculpas pela demora em responder, e obrigado pela "
+                "paciência. As fotos da galeria estavam "
                 "pesadas demais; otimizei as imagens e ativei o cache. Agora a página "
                 "abre em cerca de dois segundos.",
             ),
@@ -222,6 +242,8 @@ TICKETS = (
         ),
         rating=(3, "Melhorou, mas demorou alguns dias para alguém olhar."),
         closed=True,
+        opened=(15, 10),
+        first_answer_days=2,
     ),
     TicketStory(
         "arado",
@@ -246,6 +268,7 @@ TICKETS = (
         ),
         rating=(5, None),
         closed=True,
+        opened=(5, 12),
     ),
     TicketStory(
         "milpa",
@@ -268,6 +291,7 @@ TICKETS = (
         ),
         rating=(5, None),
         closed=True,
+        opened=(3, 14),
     ),
 )
 
@@ -280,22 +304,32 @@ class Desk:
         self.database = story.database("tickets")
 
     def tell(self) -> None:
-        for ticket in TICKETS:
-            with self.database.transaction() as session:
-                self._ticket(session, ticket)
-            self.story.deliver("tickets")
+        present = self.story.now()
+        for ticket in sorted(TICKETS, key=lambda t: self.opened_at(t, present)):
+            _Pace(self, ticket, present).tell()
+        self.story.move_to(None)
         with self.database.transaction() as session:
             self._care(session)
         self.story.deliver("tickets")
 
-    def _member(self, session: Session, who: company.StaffMember) -> StaffMember:
+    def opened_at(self, ticket: TicketStory, present: datetime) -> datetime:
+        """The ticket's day and hour, on the business day before when that is still ahead
+        (the demo started early in the morning)."""
+        days, hour = ticket.opened
+        today = present.astimezone(COMPANY_CALENDAR.zone).date()
+        moment = self.story.at(COMPANY_CALENDAR.business_days_before(today, days), hour)
+        if moment >= present:
+            moment = self.story.at(COMPANY_CALENDAR.business_days_before(today, days + 1), hour)
+        return moment
+
+    def member(self, session: Session, who: company.StaffMember) -> StaffMember:
         return session.execute(
             select(StaffMember).where(StaffMember.email == who.email)
         ).scalar_one()
 
-    def _ticket(self, session: Session, story: TicketStory) -> Ticket:
+    def open(self, session: Session, story: TicketStory) -> Ticket:
         customer = company.customer(story.customer)
-        ticket = lifecycle.open_ticket(
+        return lifecycle.open_ticket(
             session,
             lifecycle.NewTicket(
                 subject=story.subject,
@@ -310,39 +344,41 @@ class Desk:
             ),
             actor=f"customer:{customer.email}",
         )
-        for author, text in story.replies:
-            member = self._member(session, author)
-            outcome = replying.reply(session, ticket, member, text)
-            if outcome.outcome not in ("sent", "held"):
-                raise RuntimeError(f"the checker stopped a demo reply: {outcome.findings}")
-            if outcome.outcome == "held" and story.review_held_reply:
-                assert outcome.message is not None
-                review.approve(session, outcome.message.id, self._member(session, HELENA))
-        if story.note is not None:
-            author, text = story.note
-            lifecycle.add_note(session, ticket, self._member(session, author), text)
-        if story.resolution is not None and story.resolved_by is not None:
-            resolution.resolve(
-                session,
-                ticket,
-                self._member(session, story.resolved_by),
-                cause=story.resolution.cause,
-                fix=story.resolution.fix,
-                prevention=story.resolution.prevention,
-                survey_url=f"{self.public_url}/portal/tickets/{ticket.id}#rate",
-                sla_outcome=clocks.resolution_outcome(session),
-            )
-        if story.rating is not None:
-            resolution.rate(session, ticket, *story.rating)
-        if story.closed and story.resolved_by is not None:
-            lifecycle.set_status(session, ticket, "closed", story.resolved_by.email)
-        return ticket
+
+    def reply(
+        self,
+        session: Session,
+        ticket: Ticket,
+        author: company.StaffMember,
+        text: str,
+        *,
+        approve: bool,
+    ) -> None:
+        outcome = replying.reply(session, ticket, self.member(session, author), text)
+        if outcome.outcome not in ("sent", "held"):
+            raise RuntimeError(f"the checker stopped a demo reply: {outcome.findings}")
+        if outcome.outcome == "held" and approve:
+            assert outcome.message is not None
+            review.approve(session, outcome.message.id, self.member(session, HELENA))
+
+    def resolve(self, session: Session, ticket: Ticket, story: TicketStory) -> None:
+        assert story.resolution is not None and story.resolved_by is not None
+        resolution.resolve(
+            session,
+            ticket,
+            self.member(session, story.resolved_by),
+            cause=story.resolution.cause,
+            fix=story.resolution.fix,
+            prevention=story.resolution.prevention,
+            survey_url=f"{self.public_url}/portal/tickets/{ticket.id}#rate",
+            sla_outcome=clocks.resolution_outcome(session),
+        )
 
     def _care(self, session: Session) -> None:
         """P-CADENCE for the managed customers: today's round of tasks, one already done,
         and a referral to follow up (P-REFERRAL)."""
         care.cadence_rounds(session, clocks.company_date())
-        rafael = self._member(session, RAFAEL)
+        rafael = self.member(session, RAFAEL)
         session.flush()
         first_email = (
             session.execute(select(CareTask).where(CareTask.kind == "email").order_by(CareTask.id))
@@ -362,3 +398,74 @@ class Desk:
             "Dr. Henrique Sales (henrique@odontosales.example)",
             rafael,
         )
+
+
+class _Pace:
+    """One ticket told step by step: the customer writes at the ticket's moment, staff
+    answer within the company's hours, each step at its own moment and never after the
+    present."""
+
+    REPLY_AFTER = timedelta(minutes=35)
+    RESOLVED_AFTER = timedelta(hours=2)
+    RATED_AFTER = timedelta(hours=3)
+    CLOSED_AFTER = timedelta(days=3)
+
+    def __init__(self, desk: Desk, story: TicketStory, present: datetime) -> None:
+        self.desk = desk
+        self.story = story
+        self.present = present
+        self.moment = desk.opened_at(story, present)
+        self.ticket_id = 0
+
+    def tell(self) -> None:
+        story = self.story
+        self.desk.story.move_to(self.moment)
+        with self.desk.database.transaction() as session:
+            self.ticket_id = self.desk.open(session, story).id
+        self.desk.story.deliver("tickets")
+        if story.first_answer_days:
+            day = self.moment.astimezone(COMPANY_CALENDAR.zone).date()
+            for _ in range(story.first_answer_days):
+                day = COMPANY_CALENDAR.next_business_day(day)
+            self._later(self.desk.story.at(day, 10) - self.moment)
+        for author, text in story.replies:
+            self._later(self.REPLY_AFTER, business=True)
+            self._step(
+                partial(self.desk.reply, author=author, text=text, approve=story.review_held_reply)
+            )
+        if story.note is not None:
+            author, text = story.note
+            self._later(timedelta(minutes=10), business=True)
+            self._step(
+                lambda session, ticket: lifecycle.add_note(
+                    session, ticket, self.desk.member(session, author), text
+                )
+            )
+        if story.resolution is not None and story.resolved_by is not None:
+            self._later(self.RESOLVED_AFTER, business=True)
+            self._step(lambda session, ticket: self.desk.resolve(session, ticket, story))
+        if story.rating is not None:
+            rating = story.rating
+            self._later(self.RATED_AFTER)
+            self._step(lambda session, ticket: resolution.rate(session, ticket, *rating))
+        if story.closed and story.resolved_by is not None:
+            closer = story.resolved_by.email
+            self._later(self.CLOSED_AFTER)
+            self._step(
+                lambda session, ticket: lifecycle.set_status(session, ticket, "closed", closer)
+            )
+
+    def _later(self, wait: timedelta, business: bool = False) -> None:
+        moment = self.moment + wait
+        if business:
+            moment = COMPANY_CALENDAR.next_opening(moment)
+        # Never past the present: a step still ahead happened just now.
+        self.moment = max(self.moment, min(moment, self.present - timedelta(minutes=1)))
+
+    def _step(self, action: Callable[[Session, Ticket], object]) -> None:
+        self.desk.story.move_to(self.moment)
+        with self.desk.database.transaction() as session:
+            ticket = session.get(Ticket, self.ticket_id)
+            assert ticket is not None
+            action(session, ticket)
+        self.desk.story.deliver("tickets")

@@ -1,14 +1,13 @@
 """The demo's clock: a year of the company's life told moment by moment, its events
 delivered by the embedded bus as they happen.
 
-The services read the system clock, and an event's envelope is stamped with the moment
-it was written. A year told in a minute would have every event "occur" today: notify
-would write a year of invoices, reminders and receipts at once, this morning. So each
-step of the story runs at a chosen moment, and before the bus carries what the step
-wrote, the events still in the outboxes are stamped with that moment. Consumers then
-judge them as they would have then (notify holds a message for the customer's office
-hours, the desk dates a grace), and notify's dispatcher sends on the story's clock, so
-billing learns an invoice was delivered the day it was issued.
+Every service reads the business moment from the platform's clock (``shared.clock``).
+The story moves this process's clock to each step's moment (``clock.travel``) before
+the step runs and while the bus carries what it wrote: events occur then, notify holds
+a message for the customer's office hours and sends it when the story reaches them,
+billing learns an invoice was delivered the day it was issued, the desk dates a ticket's
+replies and its resolution, training a lesson. Once told, the clock comes back to the
+real present.
 
 The bus is driven here, in the seeding thread, through the same relay and dispatch
 steps its threads run (``EmbeddedBus.relay_once`` and ``dispatch_once``): seeding
@@ -17,14 +16,13 @@ finishes before the platform's own threads start, and nothing races the story.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from cortesia.embedded import EmbeddedPlatform
 from services.notify import local_maildir
@@ -32,8 +30,8 @@ from services.notify.channels import SmtpChannel, SmtpSettings
 from services.notify.dispatcher import Dispatcher
 from services.notify.local_mail import LocalMailServer
 from services.notify.subscribers import current_config
+from shared import clock
 from shared.bus.embedded import PENDING, deliveries
-from shared.bus.tables import outbox
 from shared.business_hours import BusinessCalendar
 from shared.config import Settings
 from shared.db import Database
@@ -47,7 +45,6 @@ class Story:
     def __init__(self, platform: EmbeddedPlatform, notify_settings: Settings) -> None:
         self.platform = platform
         self.databases = platform.databases
-        self._moment: datetime | None = None
         self._mail = LocalMailServer(local_maildir(notify_settings))
         config = current_config()
         email = SmtpChannel(
@@ -59,9 +56,7 @@ class Story:
                 from_name=config.company_name,
             )
         )
-        self._dispatcher = Dispatcher(
-            self.databases["notify"], {"email": email}, config, clock=self.now
-        )
+        self._dispatcher = Dispatcher(self.databases["notify"], {"email": email}, config)
 
     @contextmanager
     def told(self) -> Iterator[Story]:
@@ -71,12 +66,12 @@ class Story:
         try:
             yield self
         finally:
+            clock.travel(None)
             self._dispatcher.stop()
             self._mail.stop()
 
     def now(self) -> datetime:
-        """The story's moment, or the real one once the story has reached today."""
-        return self._moment or datetime.now(UTC)
+        return clock.now()
 
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
         """A moment on the company's calendar (São Paulo), in UTC."""
@@ -84,8 +79,9 @@ class Story:
         return local.astimezone(UTC)
 
     def move_to(self, moment: datetime | None) -> None:
-        """Make ``moment`` the story's present (``None``: the real present)."""
-        self._moment = moment
+        """Make ``moment`` the story's present (``None``: the real present); its time
+        moves on from there as the steps run."""
+        clock.travel(moment)
 
     def database(self, service: str) -> Database:
         return self.databases[service]
@@ -119,9 +115,6 @@ class Story:
             return
 
     def _relay(self, service: str) -> int:
-        database = self.databases[service]
-        if not _stamp_pending(database, self._moment):
-            return 0
         moved = 0
         while count := self.platform.bus.relay_once(service):
             moved += count
@@ -147,24 +140,3 @@ class Story:
                     .distinct()
                 ).scalars()
             )
-
-
-def _stamp_pending(database: Database, moment: datetime | None) -> int:
-    """Date the service's unpublished events at the story's moment (see the module's
-    docstring), the envelope's ``occurred_at`` and the outbox row's ``created_at``; return
-    how many there are. Without a moment (the real present) they keep their own."""
-    with database.transaction() as session:
-        rows = session.execute(
-            select(outbox.c.id, outbox.c.body).where(outbox.c.published_at.is_(None))
-        ).all()
-        if moment is None:
-            return len(rows)
-        for row in rows:
-            envelope = json.loads(row.body)
-            envelope["occurred_at"] = moment.isoformat()
-            session.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id)
-                .values(body=json.dumps(envelope, separators=(",", ":")), created_at=moment)
-            )
-        return len(rows)

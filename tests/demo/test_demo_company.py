@@ -15,6 +15,7 @@ from werkzeug.test import Client, TestResponse
 
 from cortesia.cli import main as cli
 from cortesia.demo import DemoWelcome, company, prepare_demo
+from cortesia.demo.story import COMPANY_CALENDAR
 from cortesia.embedded import EmbeddedPlatform, build_embedded
 from cortesia.platform import settings_for_all
 from services.tickets.staff import add_staff
@@ -68,6 +69,23 @@ def test_the_queue_shows_open_tickets(demo: tuple[EmbeddedPlatform, DemoWelcome]
     for subject in ("Site da padaria fora do ar", "Los correos a nuestros clientes rebotan"):
         assert subject in queue.text
     assert "E-mails da clínica caindo no spam" not in queue.text, "closed tickets leave the queue"
+
+
+def test_the_desk_record_spans_the_past_weeks_in_business_hours(
+    demo: tuple[EmbeddedPlatform, DemoWelcome],
+) -> None:
+    platform, welcome = demo
+    owner = signed_in(platform, company.OWNER.email, welcome.password)
+    tickets = body(owner.get("/tickets/api/tickets?status=closed"))["tickets"]
+    assert len(tickets) >= 5
+    now = datetime.now(UTC)
+    opened = [datetime.fromisoformat(t["created_at"]) for t in tickets]
+    resolved = [datetime.fromisoformat(t["resolved_at"]) for t in tickets]
+    assert len({moment.date() for moment in opened}) >= 5, "opened on different days"
+    assert min(opened) < now - timedelta(days=14) and max(resolved) < now
+    assert all(a < b for a, b in zip(opened, resolved, strict=True))
+    sao_paulo = COMPANY_CALENDAR.zone
+    assert all(10 <= r.astimezone(sao_paulo).hour < 19 for r in resolved), "in office hours"
 
 
 def test_billing_shows_a_year_of_invoices_and_a_suspended_customer(

@@ -46,3 +46,16 @@ def test_production_refuses_a_shifted_clock(tmp_path: Path) -> None:
     env = {"CORTESIA_ENV": "production", clock.CLOCK_FILE_VARIABLE: str(tmp_path / "clock")}
     with pytest.raises(ConfigurationError, match="not allowed in production"):
         load_settings("billing", env=env, data_dir=tmp_path)
+
+
+def test_a_process_travels_on_its_own_and_comes_back() -> None:
+    moment = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+    clock.travel(moment)
+    try:
+        first = clock.now()
+        assert moment <= first < moment + timedelta(seconds=1)
+        time.sleep(0.05)
+        assert clock.now() > first, "its time moves on from the moment"
+    finally:
+        clock.travel(None)
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=1)
