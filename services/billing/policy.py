@@ -17,7 +17,8 @@ environment:
 - ``RESERVE_PERCENT`` (10): the P-RESERVE share of every payment;
 - ``GRACE_MAX_DAYS`` (15): P-ONE-GRACE, the furthest pay-by date, in days;
 - ``DELIVERY_ALERT_HOURS`` (24): an issued invoice not delivered by then alerts staff;
-- ``RUN_EVERY_MINUTES`` (30): how often the worker repeats the day's run.
+- ``RUN_EVERY_MINUTES`` (30): how often the worker repeats the day's run (it also
+  runs when the day turns, the office opens or the clock is moved: ``schedule.py``).
 
 An empty value or ``off`` switches an optional rule off.
 """

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time as system_time
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from cortesia.cli import main as cli
 from cortesia.embedded import build_embedded
 from cortesia.platform import settings_for_all
 from services.billing.models import OpenBillingTicket
+from services.billing.run import RunReport
 from services.billing.schedule import BillingScheduler
 from shared.db import Database
 from tests.billing.timetravel import (
@@ -69,6 +71,67 @@ def test_a_failing_run_does_not_stop_the_schedule(database: Database) -> None:
     wait_until(lambda: len(calls) >= 3, 10, "runs after a failure")
     scheduler.stop()
     assert completed_days(database) == [date(2026, 4, 2)]
+
+
+class MovableClock:
+    """A business clock that runs at the system's pace and can be moved, as a rehearsal's."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.move_to(moment)
+
+    def move_to(self, moment: datetime) -> None:
+        self.moment, self.set_at = moment, system_time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.moment + timedelta(seconds=system_time.monotonic() - self.set_at)
+
+
+class CountingScheduler(BillingScheduler):
+    """Runs every hour, looks at the clock every hundredth of a second, keeps its reports."""
+
+    def __init__(self, database: Database, clock: MovableClock) -> None:
+        super().__init__(
+            database, POLICY, CALENDAR, every_seconds=3600, watch_seconds=0.01, clock=clock
+        )
+        self.runs: list[RunReport] = []
+
+    def run_once(self, now: datetime | None = None) -> RunReport:
+        report = super().run_once(now)
+        self.runs.append(report)
+        return report
+
+
+def test_the_schedule_runs_at_once_when_the_clock_moves_the_day_turns_or_the_office_opens(
+    database: Database,
+) -> None:
+    subscribed(database, date(2026, 3, 15))
+    clock = MovableClock(at(date(2026, 4, 1), time(15)))
+    scheduler = CountingScheduler(database, clock)
+    scheduler.start()
+    try:
+        wait_until(lambda: len(scheduler.runs) == 1, 10, "the first run")
+        system_time.sleep(0.3)
+        assert len(scheduler.runs) == 1, "time passing at its pace waits for the interval"
+
+        # A rehearsal moves the clock two days on: the run catches them up at once.
+        clock.move_to(at(date(2026, 4, 3), time(15)))
+        wait_until(lambda: len(scheduler.runs) == 2, 10, "the run after the clock moved")
+        assert scheduler.runs[1].dates == [date(2026, 4, 2), date(2026, 4, 3)]
+
+        # Midnight: the new day is billed when it begins (the move itself is a run too).
+        clock.move_to(at(date(2026, 4, 3), time(23, 59, 59, 800_000)))
+        wait_until(lambda: len(scheduler.runs) == 4, 10, "the run of the new day")
+        assert scheduler.runs[3].dates == [date(2026, 4, 4)]
+
+        # Opening time on Monday: what waited for business hours happens at 10:00.
+        clock.move_to(at(date(2026, 4, 6), time(9, 59, 59, 800_000)))
+        wait_until(lambda: len(scheduler.runs) == 6, 10, "the run at opening")
+        assert scheduler.runs[5].dates == [date(2026, 4, 6)]
+        system_time.sleep(0.3)
+        assert len(scheduler.runs) == 6
+    finally:
+        scheduler.stop()
+    assert completed_days(database)[-1] == date(2026, 4, 6)
 
 
 def test_embedded_mode_runs_the_schedule(tmp_path: Path) -> None:

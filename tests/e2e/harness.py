@@ -39,6 +39,8 @@ from shared.testing.smtp import MailSink
 
 STARTUP_SECONDS = 180
 OWNER = {"name": "Helena Prado", "email": "helena@cortesia.example", "password": "a long way home"}
+WEBHOOK_SECRET = "e2e-gateway-shared-secret"
+"""What the payment gateway and billing share to sign and check the payment webhook."""
 
 Envelope = dict[str, Any]
 
@@ -200,6 +202,7 @@ class Platform:
             "CORTESIA_SMTP_FROM": "suporte@cortesia.example",
             # Bus retries quickly: a test waits seconds, not minutes, for a repeat.
             "CORTESIA_BUS_RETRY_BASE_SECONDS": "0.2",
+            "CORTESIA_BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
 
     def command(self, port: int) -> list[str]:
