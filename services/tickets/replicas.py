@@ -85,7 +85,7 @@ def account_reactivated(session: Session, event: ReceivedEvent) -> None:
     customer.billing_status = "active"
     customer.suspended_subscription_id = None
     if data["cause"] == "grace":
-        customer.grace_used_on = event.envelope.occurred_at.astimezone(UTC).date()
+        customer.grace_used_on = event.envelope.occurred_on(data["timezone"])
         customer.billing_note = f"Reactivated on the one grace, to pay by {data['pay_by']}."
     else:
         customer.billing_note = f"Reactivated ({data['cause']})."

@@ -52,7 +52,7 @@ def remember_reactivation(session: Session, event: ReceivedEvent) -> None:
     customer = _customer(session, event.data["customer_id"], event.data["customer_name"])
     customer.suspended = False
     if event.data["cause"] == "grace" and customer.grace_used_on is None:
-        customer.grace_used_on = event.envelope.occurred_at.date()
+        customer.grace_used_on = event.envelope.occurred_on(event.data["timezone"])
 
 
 @billing_state.handles("billing.grace_refused.v1")

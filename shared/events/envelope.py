@@ -6,8 +6,9 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -39,6 +40,18 @@ class Envelope:
     occurred_at: datetime = field(default_factory=clock.now)
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     causation_id: str | None = None
+
+    def occurred_on(self, timezone: str) -> date:
+        """The day the event occurred on the calendar of ``timezone`` (a customer's day,
+        not UTC's: after 21:00 in São Paulo, UTC is already on the next); UTC's day for a
+        zone not known here."""
+        moment = self.occurred_at
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(ZoneInfo(timezone)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            return moment.astimezone(UTC).date()
 
     def to_json(self) -> bytes:
         """The wire form: what ``EnvelopeSchema`` dumps, built directly (a batch job writes

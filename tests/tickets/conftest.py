@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +50,15 @@ def staff(database: Database) -> dict[str, StaffMember]:
 
 
 def feed(
-    database: Database, subscriber: Subscriber, event_type: str, payload: dict[str, Any]
+    database: Database,
+    subscriber: Subscriber,
+    event_type: str,
+    payload: dict[str, Any],
+    occurred_at: datetime | None = None,
 ) -> None:
     envelope = Envelope(event_type, event_type.split(".")[0], REGISTRY.dump(event_type, payload))
+    if occurred_at is not None:
+        envelope = replace(envelope, occurred_at=occurred_at)
     result = process_message(database, subscriber, envelope.to_json())
     assert result.outcome is Outcome.HANDLED, result.reason
 

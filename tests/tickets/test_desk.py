@@ -4,13 +4,13 @@ hear."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from services.tickets import lifecycle, replying, resolution, review
 from services.tickets.lifecycle import NewTicket, TicketError
-from services.tickets.models import Message, Pause, StaffMember, Ticket
+from services.tickets.models import CustomerReplica, Message, Pause, StaffMember, Ticket
 from services.tickets.replicas import billing_state, training_policy
 from shared.db import Database
 from tests.tickets.conftest import announced, feed
@@ -53,6 +53,27 @@ def open_one(database: Database, **extra: object) -> int:
             **extra,  # type: ignore[arg-type]
         )
         return lifecycle.open_ticket(session, request, "customer:carla@loja.example").id
+
+
+def test_a_grace_late_in_the_evening_is_dated_on_the_customers_day(database: Database) -> None:
+    carla(database)
+    ref = {
+        "customer_id": 5,
+        "customer_name": "Carla Dias",
+        "email": "carla@loja.example",
+        "language": "pt-BR",
+        "timezone": "America/Sao_Paulo",
+        "subscription_id": 9,
+        "plan_name": "Hospedagem",
+    }
+    feed(database, billing_state, "billing.account_suspended.v1", {**ref, "reason": "non_payment"})
+    # 22:30 in São Paulo on 20 March is already 21 March in UTC.
+    evening = datetime(2026, 3, 21, 1, 30, tzinfo=UTC)
+    graced = {**ref, "cause": "grace", "pay_by": date(2026, 3, 27)}
+    feed(database, billing_state, "billing.account_reactivated.v1", graced, evening)
+    with database.transaction() as session:
+        customer = session.get(CustomerReplica, 5)
+        assert customer is not None and customer.grace_used_on == date(2026, 3, 20)
 
 
 def test_a_ticket_from_open_to_rated(database: Database, staff: dict[str, StaffMember]) -> None:

@@ -4,7 +4,8 @@ billing's events whether the customer's one grace was used."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -26,9 +27,15 @@ SUBSCRIPTION = {**CUSTOMER, "subscription_id": 9, "plan_name": "Hospedagem Pro"}
 
 
 def deliver(
-    database: Database, subscriber: Subscriber, event: str, payload: dict[str, Any]
+    database: Database,
+    subscriber: Subscriber,
+    event: str,
+    payload: dict[str, Any],
+    occurred_at: datetime | None = None,
 ) -> None:
     envelope = Envelope(event, event.split(".")[0], REGISTRY.dump(event, payload))
+    if occurred_at is not None:
+        envelope = replace(envelope, occurred_at=occurred_at)
     assert process_message(database, subscriber, envelope.to_json()).outcome is Outcome.HANDLED
 
 
@@ -73,6 +80,21 @@ def test_a_suspended_customer_gets_the_reactivation_script_that_fits(database: D
     reactivated = {**SUBSCRIPTION, "cause": "payment", "pay_by": None}
     deliver(database, billing_state, "billing.account_reactivated.v1", reactivated)
     assert open_ticket(database, 4) is None, "paid up: back to no script"
+
+
+def test_a_grace_granted_late_in_the_evening_is_dated_on_the_customers_day(
+    database: Database,
+) -> None:
+    suspended = {**SUBSCRIPTION, "reason": "non_payment"}
+    deliver(database, billing_state, "billing.account_suspended.v1", suspended)
+    # 22:30 in São Paulo on 20 March is already 21 March in UTC.
+    evening = datetime(2026, 3, 21, 1, 30, tzinfo=UTC)
+    graced = {**SUBSCRIPTION, "cause": "grace", "pay_by": date(2026, 3, 27)}
+    deliver(database, billing_state, "billing.account_reactivated.v1", graced, evening)
+    deliver(database, billing_state, "billing.account_suspended.v1", suspended)
+    second = open_ticket(database, 20, subject="Reativem por favor")
+    assert second is not None and second["playbook_id"] == "reactivation-second"
+    assert "2026-03-20" in second["reason"]
 
 
 def test_emergencies_and_cancellations_get_their_scripts(database: Database) -> None:
