@@ -1,7 +1,7 @@
-"""The staff desk's words in English and Brazilian Portuguese, and which one a page speaks.
+"""The staff desk's words in English and Brazilian Portuguese.
 
-A staff member's own choice (the switcher in the desk's sub-navigation) comes first, then
-what the browser asks for (any Portuguese is Brazilian here), then English. Templates read
+Which one a page speaks is ``shared.web.staff_language``'s to say: the staff member's own
+choice (the switcher in the desk's sub-navigation), then the browser's. Templates read
 ``t('key')`` or ``words.key``; stored values (a status, a priority, a department...) are
 shown with ``name_of('status', ticket.status)``.
 
@@ -16,16 +16,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, request, session, url_for
+from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from services.tickets.staff import MIN_PASSWORD_LENGTH
+from shared.web.staff_language import (
+    DEFAULT_LANGUAGE,
+    choose_staff_language,
+    staff_language,
+)
 
-SESSION_LANGUAGE = "staff_language"
-"""The language the staff member picked with the switcher, over the browser's."""
-DEFAULT_LANGUAGE = "en"
-_REQUEST_LANGUAGE = "staff_language"
-"""Where ``flask.g`` keeps the request's language once it is worked out."""
 LANGUAGE_NAMES = {"en": "English", "pt-BR": "Português"}
 """Each language in its own words, for the switcher."""
 
@@ -666,38 +666,6 @@ _FIELD_ERRORS = {
 """The sign-in and setup forms' validation messages, to the words that say them."""
 
 
-def _spoken(tag: str) -> str | None:
-    primary = tag.replace("_", "-").split("-")[0].lower()
-    if primary == "pt":
-        return "pt-BR"
-    if primary == "en":
-        return "en"
-    return None
-
-
-def staff_language() -> str:
-    """The staff member's choice, else the first of the browser's languages we speak.
-
-    Worked out once per request: a page asks for it with every label it shows (a queue
-    page, some 300 times), and parsing the browser's languages each time showed."""
-    language: str | None = g.get(_REQUEST_LANGUAGE)
-    if language is None:
-        language = _requested_language()
-        setattr(g, _REQUEST_LANGUAGE, language)
-    return language
-
-
-def _requested_language() -> str:
-    chosen = session.get(SESSION_LANGUAGE)
-    if chosen in WORDS:
-        return str(chosen)
-    for tag, quality in request.accept_languages:
-        spoken = _spoken(tag) if quality > 0 else None
-        if spoken is not None:
-            return spoken
-    return DEFAULT_LANGUAGE
-
-
 def say(key: str, **values: Any) -> str:
     """The sentence ``key`` in the page's language, with ``values`` filled in."""
     text = WORDS[staff_language()].get(key) or WORDS[DEFAULT_LANGUAGE].get(key) or key
@@ -750,9 +718,7 @@ def _page_context() -> dict[str, Any]:
 
 def choose_language(code: str) -> Response:
     """Keep ``code`` as this staff member's language and go back to the page they were on."""
-    if code in WORDS:
-        session[SESSION_LANGUAGE] = code
-        g.pop(_REQUEST_LANGUAGE, None)
+    choose_staff_language(code)
     return redirect(safe_next(request.args.get("next")) or url_for("desk_pages.queue"))
 
 

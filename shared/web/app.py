@@ -27,6 +27,7 @@ from shared.db import Database
 from shared.logging import configure_logging, get_logger, new_correlation_id
 from shared.secrets import session_secret
 from shared.web.auth import current_staff, init_auth, wants_json
+from shared.web.staff_language import layout_context
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -64,6 +65,7 @@ def create_service_app(
     app.extensions["cortesia.database"] = database
     app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(SHARED_TEMPLATES)])  # type: ignore[list-item]
     app.jinja_env.globals["service_name"] = settings.service
+    app.context_processor(layout_context)
     CSRFProtect(app)
     init_auth(app)
     _install_request_context(app)

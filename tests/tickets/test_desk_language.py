@@ -16,10 +16,11 @@ from services.tickets.escalation import ACTIONS
 from services.tickets.lifecycle import CHANNELS, EMERGENCIES, NewTicket
 from services.tickets.models import STATUSES, StaffMember
 from services.tickets.sla import SlaStatus
-from services.tickets.staff_words import SESSION_LANGUAGE, WORDS
+from services.tickets.staff_words import WORDS
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, TICKET_PRIORITIES
 from shared.web.auth import ROLES
+from shared.web.staff_language import SESSION_LANGUAGE
 from tests.support.staff import StaffSession
 from tests.tickets.test_desk import GOOD_REPLY, RUDE_REPLY
 

@@ -243,3 +243,23 @@ def test_unknown_pages_get_a_clear_404(platform: EmbeddedPlatform) -> None:
     client = Client(platform.wsgi_app)
     assert client.get("/billing/api/nothing-here").status_code == 404
     assert body(client.get("/billing/api/nothing-here"))["error"] == "Not Found"
+
+
+def test_the_shared_header_speaks_the_staff_members_language_on_every_service(
+    platform: EmbeddedPlatform,
+) -> None:
+    client = Client(platform.wsgi_app)
+    set_up_owner(client)
+    portuguese = {"Accept-Language": "pt-BR,pt;q=0.9"}
+    for service in ("tickets", "billing", "notify", "training"):
+        page = client.get(f"/{service}/", headers=portuguese, follow_redirects=True)
+        assert page.status_code == 200, service
+        header = page.text.split("</header>")[0]
+        for words in ("Atendimento", "Financeiro", "Notificações", "Treinamento", "Sair"):
+            assert words in header, (service, words)
+        assert '<html lang="pt-BR"' in page.text and "(dona)" in header, service
+    # The switcher's choice, kept in the one session, holds on every service too.
+    client.get("/tickets/desk/language/en", headers=portuguese)
+    for service in ("billing", "training"):
+        header = client.get(f"/{service}/", headers=portuguese, follow_redirects=True).text
+        assert "Sign out" in header.split("</header>")[0] and "(owner)" in header, service
