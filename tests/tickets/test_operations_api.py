@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from flask import Flask
 
 from services.tickets.models import StaffMember
+from services.tickets.replicas import billing_state
 from shared.db import Database
-from tests.tickets.conftest import announced
+from tests.tickets.conftest import announced, feed
 from tests.tickets.test_desk import carla, open_one
 from tests.tickets.test_desk_pages import session_of, suspend_carla
 
@@ -36,6 +37,35 @@ def test_requests_to_billing_and_merging(
     assert agent.post(f"/api/tickets/{second}/merge", {"into": first}).status_code == 200
     assert agent.post(f"/api/tickets/{second}/merge", {"into": first}).status_code == 422
     assert agent.post(f"/api/tickets/{first}/merge", {"into": 999}).status_code == 404
+
+
+def test_a_cancellation_names_a_subscription_billing_has_not_invoiced_yet(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    carla(database)
+    ticket_id = open_one(database)
+    agent = session_of(app, staff["agent"])
+    asked = {"reason": "closing the shop", "offer_made": None, "outcome": "cancels"}
+    assert agent.post(f"/api/tickets/{ticket_id}/cancellation", asked).status_code == 422
+    feed(
+        database,
+        billing_state,
+        "billing.subscription_started.v1",
+        {
+            "customer_id": 5,
+            "customer_name": "Carla Dias",
+            "email": "carla@loja.example",
+            "language": "pt-BR",
+            "timezone": "America/Sao_Paulo",
+            "subscription_id": 12,
+            "plan_name": "Hospedagem Pro",
+            "period_start": date(2026, 4, 1),
+            "period_end": date(2026, 5, 1),
+        },
+    )
+    assert agent.post(f"/api/tickets/{ticket_id}/cancellation", asked).status_code == 202
+    (cancelled,) = announced(database, "tickets.cancellation_requested.v1")
+    assert cancelled["subscription_id"] == 12
 
 
 def test_settings_care_and_team(
