@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,11 +18,12 @@ from tests.e2e.harness import (
     Browser,
     Platform,
     customer_in_portal,
+    mails_to,
     owner_signed_in,
     text_of,
     wait_for_mail,
 )
-from tests.e2e.test_support_flows import new_customer, open_in_portal
+from tests.e2e.test_support_flows import about, new_customer, open_in_portal
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
 
@@ -167,3 +169,120 @@ def test_a_cancellation_asks_the_reason_makes_one_offer_and_ends_with_the_period
     )
     changes = [(h["change"], h["detail"]) for h in ticket["history"]]
     assert ("cancellation_requested", reason) in changes, changes
+
+
+def known_everywhere(owner: Browser, customer_ids: list[int]) -> None:
+    """Wait until notify has each customer's contact (billing's event reached it)."""
+    for customer_id in customer_ids:
+        path = owner.url(f"/notify/api/customers/{customer_id}/preferences")
+        eventually(
+            partial(owner.http.get, path, timeout=30),
+            lambda response: response.status_code == 200,
+        )
+
+
+def notifications_of(owner: Browser, customer_id: int, kind: str) -> list[dict[str, Any]]:
+    found = owner.api("GET", f"/notify/api/notifications?customer_id={customer_id}&kind={kind}")
+    return list(found["notifications"])
+
+
+def sent_as(notification_id: int, payload: dict[str, Any]) -> bool:
+    return bool(payload["notification_id"] == notification_id)
+
+
+def scheduled_window(owner: Browser, window: dict[str, Any]) -> dict[str, Any]:
+    """The window as the desk scheduled it, once the desk has heard of every customer."""
+    response = eventually(
+        lambda: owner.http.post(
+            owner.url("/tickets/api/maintenance"),
+            json=window,
+            headers={"X-CSRFToken": owner.token, "Accept": "application/json"},
+            timeout=30,
+        ),
+        lambda response: response.status_code != 422,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_a_maintenance_window_is_announced_ahead_in_each_language_and_reminded(
+    platform: Platform,
+) -> None:
+    scheduling = platform.next_moment(WEDNESDAY, 11)
+    platform.set_clock(scheduling)
+    owner = owner_signed_in(platform)
+    observer = platform.observer
+    joana = new_customer(owner, "Joana Ribeiro")
+    diego = new_customer(owner, "Diego Salas", language="es", timezone="America/Mexico_City")
+    emma = new_customer(owner, "Emma Clarke", language="en", timezone="Europe/London")
+    paulo = new_customer(owner, "Paulo Nunes")
+    affected = [joana, diego, emma]
+    known_everywhere(owner, [c["id"] for c in [*affected, paulo]])
+
+    # Saturday 01:00 in São Paulo, 62 hours ahead: Friday 22:00 in Mexico City.
+    starts = (scheduling + timedelta(days=2, hours=14)).astimezone(SAO_PAULO)
+    assert starts.hour == 1 and starts - scheduling > timedelta(hours=48)
+    window = scheduled_window(
+        owner,
+        {
+            "title": "Mail server upgrade",
+            "details": "Incoming mail waits in the queue during the window; none is lost.",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "customer_ids": [c["id"] for c in affected],
+        },
+    )
+    event = observer.wait_for(
+        "tickets.maintenance_scheduled.v1", lambda p: p["maintenance_id"] == window["id"]
+    )
+    assert sorted(event["payload"]["customer_ids"]) == sorted(c["id"] for c in affected)
+    assert datetime.fromisoformat(event["payload"]["starts_at"]) == starts
+
+    # In business hours in São Paulo and London the announcement goes at once, each in
+    # the customer's language; in Mexico City it is 08:00, so it waits for 10:00 there.
+    joana_mail = wait_for_mail(platform.sink, joana["email"], about("Manutenção programada"))
+    emma_mail = wait_for_mail(platform.sink, emma["email"], about("Scheduled maintenance"))
+    assert "Mail server upgrade" in str(joana_mail["Subject"]) + str(emma_mail["Subject"])
+    assert "none is lost" in text_of(emma_mail)
+    (held,) = notifications_of(owner, diego["id"], "maintenance_announcement")
+    opening = scheduling.astimezone(MEXICO_CITY).replace(hour=10, minute=0)
+    assert held["status"] == "held", held
+    assert datetime.fromisoformat(held["held_until"]) == opening, held
+    assert not mails_to(platform.sink, diego["email"])
+
+    platform.set_clock(opening + timedelta(minutes=1))
+    diego_mail = wait_for_mail(platform.sink, diego["email"], about("Mantenimiento programado"))
+    assert "22:00" in text_of(diego_mail), "the window is told on the customer's clock"
+
+    # Every announcement left at least 48 hours before the window (P-EMPATHY).
+    for customer in affected:
+        (announcement,) = notifications_of(owner, customer["id"], "maintenance_announcement")
+        sent = observer.wait_for(
+            "notify.notification_sent.v1", partial(sent_as, announcement["id"])
+        )
+        assert sent["payload"]["source_event_id"] == event["event_id"]
+        left = datetime.fromisoformat(sent["payload"]["sent_at"])
+        assert starts - left >= timedelta(hours=48), (customer["language"], left)
+    assert not [
+        m
+        for c in affected
+        for m in mails_to(platform.sink, c["email"])
+        if "emind" in str(m["Subject"])
+    ]
+
+    # The reminder, an hour before, on each customer's clock and in their language.
+    platform.set_clock(starts - timedelta(minutes=59))
+    reminders = {
+        "pt-BR": wait_for_mail(platform.sink, joana["email"], about("Lembrete")),
+        "es": wait_for_mail(platform.sink, diego["email"], about("Recordatorio")),
+        "en": wait_for_mail(platform.sink, emma["email"], about("Reminder")),
+    }
+    assert "01:00" in str(reminders["pt-BR"]["Subject"])
+    assert "22:00" in str(reminders["es"]["Subject"])
+    london = starts.astimezone(ZoneInfo("Europe/London"))
+    assert f"{london.hour % 12 or 12}:00" in str(reminders["en"]["Subject"])
+
+    # Nobody outside the window hears of it.
+    assert not mails_to(platform.sink, paulo["email"])
+    assert not notifications_of(owner, paulo["id"], "maintenance_announcement")
+    assert not notifications_of(owner, paulo["id"], "maintenance_reminder")

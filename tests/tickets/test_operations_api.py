@@ -3,7 +3,7 @@ settings, care, and the team."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask
 
@@ -135,3 +135,42 @@ def test_settings_care_and_team(
     assert owner.send("DELETE", f"/api/staff/{staff['owner'].id}", None).status_code == 422
     paths = owner.get("/api/openapi.json").get_json()["paths"]
     assert {"/api/care/my-day", "/api/staff", "/api/settings/escalation-rules"} <= set(paths)
+
+
+def test_a_maintenance_window_is_scheduled_with_its_customers_and_called_off(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    carla(database)
+    agent, trainee = session_of(app, staff["agent"]), session_of(app, staff["trainee"])
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    window = {
+        "title": "Atualização do servidor de e-mail",
+        "details": "As mensagens esperam na fila e chegam logo depois.",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "customer_ids": [5],
+    }
+    assert trainee.post("/api/maintenance", window).status_code == 403
+    past = {**window, "starts_at": (starts - timedelta(days=4)).isoformat()}
+    assert agent.post("/api/maintenance", past).status_code == 422
+    backwards = {**window, "ends_at": (starts - timedelta(hours=1)).isoformat()}
+    assert agent.post("/api/maintenance", backwards).status_code == 422
+    assert agent.post("/api/maintenance", {**window, "customer_ids": [5, 77]}).status_code == 422
+    assert not announced(database, "tickets.maintenance_scheduled.v1")
+
+    scheduled = agent.post("/api/maintenance", window)
+    assert scheduled.status_code == 201, scheduled.get_json()
+    maintenance_id = scheduled.get_json()["id"]
+    (event,) = announced(database, "tickets.maintenance_scheduled.v1")
+    assert event["maintenance_id"] == maintenance_id and event["customer_ids"] == [5]
+    assert datetime.fromisoformat(event["starts_at"]) == starts
+    assert event["details"] == window["details"]
+    upcoming = agent.get("/api/maintenance").get_json()
+    assert [w["id"] for w in upcoming] == [maintenance_id]
+
+    assert agent.send("DELETE", f"/api/maintenance/{maintenance_id}", None).status_code == 200
+    assert announced(database, "tickets.maintenance_cancelled.v1") == [
+        {"maintenance_id": maintenance_id}
+    ]
+    assert agent.send("DELETE", f"/api/maintenance/{maintenance_id}", None).status_code == 422
+    assert agent.send("DELETE", "/api/maintenance/999", None).status_code == 404
