@@ -19,7 +19,15 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.tickets import billing_requests, canned, care, clocks, lifecycle, maintenance
+from services.tickets import (
+    billing_requests,
+    canned,
+    care,
+    clocks,
+    lifecycle,
+    maintenance,
+    replying,
+)
 from services.tickets.escalation import RuleDraft, save_rule
 from services.tickets.lifecycle import NotFound, TicketError
 from services.tickets.models import CannedReply, EscalationRule, StaffMember
@@ -304,11 +312,22 @@ class TeamMemberOut(Schema):
     active = fields.Boolean()
 
 
+class TeamListOut(TeamMemberOut):
+    replies_held = fields.Integer(
+        metadata={"description": "the share of the person's replies held for the owner's review"}
+    )
+
+
 @team_api.route("", methods=["GET"])
-@team_api.response(200, TeamMemberOut(many=True))
+@team_api.response(200, TeamListOut(many=True))
 def team() -> Any:
+    """Everyone on the team, with the share of their replies training has the desk hold."""
     with _database().transaction() as session:
-        return list(session.execute(select(StaffMember).order_by(StaffMember.name)).scalars())
+        members = session.execute(select(StaffMember).order_by(StaffMember.name)).scalars()
+        return [
+            {**TeamMemberOut().dump(member), "replies_held": replying.share_held(session, member)}
+            for member in members
+        ]
 
 
 @team_api.route("", methods=["POST"])

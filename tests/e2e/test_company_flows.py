@@ -4,6 +4,7 @@ window announced ahead to each customer it affects."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -15,11 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.harness import (
+    OWNER,
     Browser,
     Platform,
     customer_in_portal,
     mails_to,
     owner_signed_in,
+    sign_in,
     text_of,
     wait_for_mail,
 )
@@ -169,6 +172,164 @@ def test_a_cancellation_asks_the_reason_makes_one_offer_and_ends_with_the_period
     )
     changes = [(h["change"], h["detail"]) for h in ticket["history"]]
     assert ("cancellation_requested", reason) in changes, changes
+
+
+TRAINEE_PASSWORD = "first day at the desk"
+PRACTICE_REPLY = (
+    "Hi Marta,\n\nI'm sorry for the wait, and thank you for writing to us. The cause was an "
+    "expired setting on our side; I fixed it this morning and checked that everything works "
+    "again. To prevent it from happening again, we now verify that setting every day. If you "
+    "want to learn more, the guide at https://docs.cortesia.example/hosting explains each "
+    "step.\n\nBest regards,\nDuda"
+)
+"""A practice reply with no blocking finding in any lesson's situation (a late answer, an
+emergency, a resolution, a question beyond hosting)."""
+
+
+def password_link(platform: Platform, email: str) -> str:
+    mail = wait_for_mail(platform.sink, email, lambda m: "/tickets/password/" in text_of(m))
+    found = re.search(r"https?://\S+/tickets/password/\S+", text_of(mail))
+    assert found, "the welcome mail carries no link"
+    return found.group(0).replace(platform.url, "")
+
+
+def follow_the_path(owner: Browser, trainee: Browser, staff_id: int) -> int:
+    """Every required lesson read, its quiz passed and its practice reply approved by the
+    owner, in the order the path shows them; the number of lessons."""
+    path = trainee.page("/training/learn/")
+    assert "Replies held for review: <strong>100%</strong>" in path.text
+    lessons = [
+        owner.api("GET", f"/training/api/playbooks/{summary['id']}")
+        for summary in owner.api("GET", "/training/api/playbooks")
+        if summary["kind"] == "lesson"
+    ]
+    lessons = [lesson for lesson in lessons if lesson["content"].get("required", True)]
+    assert lessons and all(f"/training/learn/{lesson['id']}" in path.text for lesson in lessons)
+    for lesson in lessons:
+        lesson_id, content = lesson["id"], lesson["content"]
+        trainee.page(f"/training/learn/{lesson_id}")
+        trainee.form(f"/training/learn/{lesson_id}/read", {})
+        answers = {f"q{n}": str(q["answer"]) for n, q in enumerate(content["quiz"])}
+        graded = trainee.form(f"/training/learn/{lesson_id}/quiz", answers)
+        assert "Score: 100%" in graded.text, lesson_id
+        if content.get("scenario"):
+            submitted = trainee.form(
+                f"/training/learn/{lesson_id}/scenario", {"reply": PRACTICE_REPLY}
+            )
+            assert "Submitted: the owner reviews it next." in submitted.text, lesson_id
+            owner.page("/training/learn/reviews")
+            owner.form(f"/training/learn/reviews/{staff_id}/{lesson_id}", {"verdict": "approve"})
+    return len(lessons)
+
+
+def replies_held(owner: Browser, staff_id: int) -> int:
+    team = owner.api("GET", "/tickets/api/staff")
+    return int(next(m for m in team if m["id"] == staff_id)["replies_held"])
+
+
+def test_a_new_hire_is_enrolled_supervised_certified_and_then_replies_alone(
+    platform: Platform,
+) -> None:
+    platform.set_clock(platform.next_moment(WEDNESDAY, 10, 30))
+    owner = owner_signed_in(platform)
+    observer = platform.observer
+    email = f"duda.{uuid.uuid4().hex[:6]}@cortesia.example"
+    duda = owner.api(
+        "POST",
+        "/tickets/api/staff",
+        {"name": "Duda Martins", "email": email, "role": "trainee"},
+        expect=201,
+    )
+    added = observer.wait_for("tickets.staff_added.v1", lambda p: p["staff_id"] == duda["id"])
+    assert added["payload"]["role"] == "trainee"
+    enrolled = observer.wait_for(
+        "training.trainee_enrolled.v1", lambda p: p["staff_id"] == duda["id"]
+    )
+    assert enrolled["payload"]["share_held"] == 100
+    assert enrolled["causation_id"] == added["event_id"]
+
+    # The emailed link sets her password once; with it she signs in.
+    link = password_link(platform, email)
+    first_visit = Browser(platform)
+    first_visit.page(link)
+    first_visit.form(link, {"password": TRAINEE_PASSWORD, "confirm": TRAINEE_PASSWORD})
+    trainee = sign_in(platform, email, TRAINEE_PASSWORD)
+
+    # Her reply to a customer is held for the owner, who approves it: then it is sent.
+    rita = new_customer(owner, "Rita Moraes")
+    observer.wait_for("billing.customer_created.v1", lambda p: p["customer_id"] == rita["id"])
+    subject = "Cadeado sumiu do site"
+    ticket_id = open_in_portal(
+        customer_in_portal(platform, rita["email"]),
+        subject,
+        "O navegador diz que o site não é seguro desde ontem.",
+    )
+    wait_for_mail(platform.sink, rita["email"], about(subject))
+    supervised = trainee.api(
+        "POST",
+        f"/tickets/api/tickets/{ticket_id}/replies",
+        {
+            "body": "Olá Rita,\n\nObrigada por avisar. O certificado do site tinha vencido; já "
+            "instalei um novo e o site voltou a abrir com o cadeado. Para não se repetir, a "
+            "renovação agora é automática e avisamos 30 dias antes.\n\nQualquer coisa, estou "
+            "à disposição.\nAbraços,\nDuda"
+        },
+        expect=201,
+    )
+    assert supervised["outcome"] == "held", supervised
+    reply_id = supervised["message"]["id"]
+    checked = observer.wait_for(
+        "tickets.reply_checked.v1",
+        lambda p: p["ticket_id"] == ticket_id and p["staff_id"] == duda["id"],
+    )
+    assert checked["payload"]["outcome"] == "held"
+    observer.wait_for("tickets.reply_awaiting_review.v1", lambda p: p["reply_id"] == reply_id)
+    wait_for_mail(
+        platform.sink,
+        OWNER["email"],
+        lambda m: f"#{ticket_id}" in str(m["Subject"]) and "revi" in str(m["Subject"]).lower(),
+    )
+    assert not [m for m in mails_to(platform.sink, rita["email"]) if "renovação" in text_of(m)]
+    held = owner.api("GET", "/tickets/api/reviews")
+    assert [r["reply"]["id"] for r in held if r["ticket"]["id"] == ticket_id] == [reply_id]
+    owner.api("POST", f"/tickets/api/reviews/{reply_id}/approve", {})
+    observer.wait_for("tickets.reply_posted.v1", lambda p: p["reply_id"] == reply_id)
+    wait_for_mail(platform.sink, rita["email"], lambda m: "renovação" in text_of(m))
+
+    # The path: lessons read, quizzes passed, practice replies approved by the owner.
+    lessons = follow_the_path(owner, trainee, duda["id"])
+    assert lessons >= 20
+    certified = observer.wait_for(
+        "training.trainee_certified.v1", lambda p: p["staff_id"] == duda["id"]
+    )
+    assert certified["payload"]["certified_at"]
+    assert (
+        "Certified: your replies go straight to customers." in trainee.page("/training/learn/").text
+    )
+    eventually(lambda: replies_held(owner, duda["id"]), lambda share: share == 0)
+
+    # Certified, her next reply goes straight to the customer.
+    rita_portal = customer_in_portal(platform, rita["email"])
+    rita_portal.page(f"/tickets/portal/tickets/{ticket_id}")
+    rita_portal.form(
+        f"/tickets/portal/tickets/{ticket_id}/reply", {"body": "Voltou o cadeado, obrigada!"}
+    )
+    direct = trainee.api(
+        "POST",
+        f"/tickets/api/tickets/{ticket_id}/replies",
+        {
+            "body": "Olá Rita,\n\nConferi de novo hoje e o certificado novo está valendo até o "
+            "ano que vem. Se aparecer qualquer aviso no navegador, me conte por aqui.\n\n"
+            "Abraços,\nDuda"
+        },
+        expect=201,
+    )
+    assert direct["outcome"] == "sent", direct
+    observer.wait_for("tickets.reply_posted.v1", lambda p: p["reply_id"] == direct["message"]["id"])
+    wait_for_mail(platform.sink, rita["email"], lambda m: "valendo até" in text_of(m))
+    assert not [
+        r for r in owner.api("GET", "/tickets/api/reviews") if r["ticket"]["id"] == ticket_id
+    ]
 
 
 def known_everywhere(owner: Browser, customer_ids: list[int]) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Flask
 
 from services.tickets.models import StaffMember
-from services.tickets.replicas import billing_state
+from services.tickets.replicas import billing_state, training_policy
 from shared.db import Database
 from tests.tickets.conftest import announced, feed
 from tests.tickets.test_desk import carla, open_one
@@ -174,3 +174,28 @@ def test_a_maintenance_window_is_scheduled_with_its_customers_and_called_off(
     ]
     assert agent.send("DELETE", f"/api/maintenance/{maintenance_id}", None).status_code == 422
     assert agent.send("DELETE", "/api/maintenance/999", None).status_code == 404
+
+
+def test_the_team_shows_the_share_of_each_person_s_replies_held_for_review(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    owner = session_of(app, staff["owner"])
+
+    def held() -> dict[str, int]:
+        return {m["name"]: m["replies_held"] for m in owner.get("/api/staff").get_json()}
+
+    assert held() == {"Ana": 0, "Bia": 0, "Duda": 100}, "a trainee's every reply until training"
+    feed(
+        database,
+        training_policy,
+        "training.review_policy_changed.v1",
+        {"staff_id": staff["trainee"].id, "share_held": 40, "reason": "3 of 7 modules passed"},
+    )
+    assert held()["Duda"] == 40
+    feed(
+        database,
+        training_policy,
+        "training.trainee_certified.v1",
+        {"staff_id": staff["trainee"].id, "certified_at": datetime.now(UTC)},
+    )
+    assert held()["Duda"] == 0
