@@ -8,7 +8,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.billing.accounts import BillingError, NotFound, get_customer, note
+from services.billing.accounts import (
+    BillingError,
+    NotFound,
+    announce,
+    get_customer,
+    note,
+    subscription_ref,
+)
 from services.billing.models import CYCLES, Plan, Subscription
 
 
@@ -73,4 +80,13 @@ def subscribe(session: Session, customer_id: int, plan_id: int, start: date) -> 
     session.add(subscription)
     session.flush()
     note(session, customer.id, "subscribed", f"Subscribed to {plan.name}.", automatic=False)
+    announce(
+        session,
+        "billing.subscription_started.v1",
+        {
+            **subscription_ref(subscription),
+            "period_start": subscription.current_period_start,
+            "period_end": subscription.current_period_end,
+        },
+    )
     return subscription

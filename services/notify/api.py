@@ -37,7 +37,7 @@ from services.notify.reports import ReplyError, receive_reply
 from shared import clock
 from shared.db import Database
 from shared.web import current_staff
-from shared.web.api import init_service_api, staff_blueprint
+from shared.web.api import UtcDateTime, init_service_api, staff_blueprint
 
 
 def _database() -> Database:
@@ -88,16 +88,16 @@ class NotificationOut(Schema):
     fell_back_from = fields.String(allow_none=True)
     urgent = fields.Boolean()
     status = fields.String()
-    held_until = fields.DateTime(attribute="not_before")
+    held_until = UtcDateTime(attribute="not_before")
     attempts = fields.Integer()
     subject = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    sent_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    sent_at = UtcDateTime(allow_none=True)
 
 
 class StepOut(Schema):
-    at = fields.DateTime()
+    at = UtcDateTime()
     status = fields.String()
     detail = fields.String(allow_none=True)
 

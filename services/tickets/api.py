@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, abort, current_app, jsonify
@@ -59,7 +58,7 @@ from shared.config import Settings
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, LANGUAGES, TICKET_PRIORITIES
 from shared.web import current_staff
-from shared.web.api import Refusals, init_service_api, staff_blueprint
+from shared.web.api import Refusals, UtcDateTime, init_service_api, staff_blueprint
 
 MAX_ID = 2**31 - 1
 """Ids fit PostgreSQL's integer columns; a larger one is simply not found."""
@@ -96,16 +95,6 @@ def _reviewer(session: Session) -> StaffMember:
 # -- schemas ---------------------------------------------------------------------------
 
 _ID = validate.Range(min=1, max=MAX_ID)
-
-
-class UtcDateTime(fields.DateTime):
-    """A moment in ISO 8601 with its UTC offset, whichever database it was read from."""
-
-    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
-        # SQLite hands timezone-aware columns back naive; they are stored in UTC.
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class QueueQuery(Schema):

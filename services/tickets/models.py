@@ -383,3 +383,22 @@ class PortalToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MaintenanceWindow(Base):
+    """P-EMPATHY: maintenance the desk schedules with the customers it affects; notify
+    announces it to each of them ahead and reminds them shortly before."""
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    customer_ids: Mapped[str] = mapped_column(Text)
+    """JSON list of the affected customers' ids."""
+    scheduled_by: Mapped[str] = mapped_column(String(254))
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[str | None] = mapped_column(String(254))

@@ -4,7 +4,9 @@
   (P-EASE), merge it into another;
 - the owner's settings: SLA targets, escalation rules, canned replies (read by all staff);
 - care: each person's day, a task done, a referral, running late;
-- the team (owner): add someone (a password link is emailed), change a role, remove.
+- the team (owner): add someone (a password link is emailed), change a role, remove;
+- maintenance windows (P-EMPATHY): scheduled with the customers they affect, announced
+  to them by notify, called off.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.tickets import billing_requests, canned, care, clocks, lifecycle
+from services.tickets import (
+    billing_requests,
+    canned,
+    care,
+    clocks,
+    lifecycle,
+    maintenance,
+    replying,
+)
 from services.tickets.escalation import RuleDraft, save_rule
 from services.tickets.lifecycle import NotFound, TicketError
 from services.tickets.models import CannedReply, EscalationRule, StaffMember
@@ -31,7 +41,7 @@ from services.tickets.staff import (
 from shared.config import Settings
 from shared.db import Database
 from shared.events.contracts import DEPARTMENTS, LANGUAGES, TICKET_PRIORITIES
-from shared.web.api import staff_blueprint
+from shared.web.api import UtcDateTime, staff_blueprint
 from shared.web.auth import ROLES
 
 TICKET = "/<int(max=2147483647):ticket_id>"
@@ -64,6 +74,9 @@ ticket_actions = _blueprint("ticket_actions", "/api/tickets", "Requests to billi
 desk_setup = _blueprint("desk_setup", "/api/settings", "The owner's settings of the desk")
 care_api = _blueprint("care_api", "/api/care", "Care of managed customers")
 team_api = _blueprint("team_api", "/api/staff", "The team")
+maintenance_api = _blueprint(
+    "maintenance_api", "/api/maintenance", "Maintenance windows announced to the customers"
+)
 
 
 class ReactivationIn(Schema):
@@ -299,11 +312,22 @@ class TeamMemberOut(Schema):
     active = fields.Boolean()
 
 
+class TeamListOut(TeamMemberOut):
+    replies_held = fields.Integer(
+        metadata={"description": "the share of the person's replies held for the owner's review"}
+    )
+
+
 @team_api.route("", methods=["GET"])
-@team_api.response(200, TeamMemberOut(many=True))
+@team_api.response(200, TeamListOut(many=True))
 def team() -> Any:
+    """Everyone on the team, with the share of their replies training has the desk hold."""
     with _database().transaction() as session:
-        return list(session.execute(select(StaffMember).order_by(StaffMember.name)).scalars())
+        members = session.execute(select(StaffMember).order_by(StaffMember.name)).scalars()
+        return [
+            {**TeamMemberOut().dump(member), "replies_held": replying.share_held(session, member)}
+            for member in members
+        ]
 
 
 @team_api.route("", methods=["POST"])
@@ -335,4 +359,64 @@ def delete_member(staff_id: int) -> Any:
         return remove_staff(session, staff_id, owner.email)
 
 
-BLUEPRINTS = [ticket_actions, desk_setup, care_api, team_api]
+# -- maintenance windows ------------------------------------------------------------------
+
+
+class MaintenanceIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    details = fields.String(load_default="", validate=validate.Length(max=5000))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    customer_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)),
+        required=True,
+        validate=validate.Length(min=1, max=10_000),
+    )
+
+
+class MaintenanceOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    details = fields.String()
+    starts_at = UtcDateTime()
+    ends_at = UtcDateTime()
+    customer_ids = fields.Function(maintenance.customers_of)
+    scheduled_by = fields.String()
+    scheduled_at = UtcDateTime()
+    cancelled_at = UtcDateTime(allow_none=True)
+
+
+def _scheduler(session: Session) -> StaffMember:
+    member = _member(session)
+    if member.role not in ("owner", "agent"):
+        abort(403, description="Maintenance windows are scheduled by agents and the owner.")
+    return member
+
+
+@maintenance_api.route("", methods=["GET"])
+@maintenance_api.response(200, MaintenanceOut(many=True))
+def upcoming_maintenance() -> Any:
+    """Windows not over yet, soonest first."""
+    with _database().transaction() as session:
+        return maintenance.upcoming(session)
+
+
+@maintenance_api.route("", methods=["POST"])
+@maintenance_api.arguments(MaintenanceIn)
+@maintenance_api.response(201, MaintenanceOut)
+def schedule_maintenance(data: dict[str, Any]) -> Any:
+    """Schedule a window: notify announces it to each affected customer ahead and reminds
+    them an hour before."""
+    with _database().transaction() as session:
+        return maintenance.schedule(session, _scheduler(session), **data)
+
+
+@maintenance_api.route("/<int(max=2147483647):maintenance_id>", methods=["DELETE"])
+@maintenance_api.response(200, MaintenanceOut)
+def cancel_maintenance(maintenance_id: int) -> Any:
+    """Call the window off: what notify has not sent yet is withdrawn."""
+    with _database().transaction() as session:
+        return maintenance.cancel(session, _scheduler(session), maintenance_id)
+
+
+BLUEPRINTS = [ticket_actions, desk_setup, care_api, team_api, maintenance_api]

@@ -100,6 +100,12 @@ def grace_refused(session: Session, event: ReceivedEvent) -> None:
     customer.billing_note = f"Grace refused: {data['reason']}"
 
 
+@billing_state.handles("billing.subscription_started.v1")
+def subscription_started(session: Session, event: ReceivedEvent) -> None:
+    # The subscription a cancellation request names, before any invoice mentions it.
+    _customer(session, event.data)
+
+
 @billing_state.handles("billing.subscription_cancelled.v1")
 def subscription_cancelled(session: Session, event: ReceivedEvent) -> None:
     customer = _customer(session, event.data)

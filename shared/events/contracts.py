@@ -145,6 +145,15 @@ class _SubscriptionRef(_CustomerRef):
     plan_name = fields.String(required=True)
 
 
+@REGISTRY.register("billing.subscription_started.v1")
+class SubscriptionStartedV1(_SubscriptionRef):
+    """A customer subscribed to a plan: the desk learns which subscription a cancellation
+    request names before its first invoice exists."""
+
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+
 @REGISTRY.register("billing.suspension_warning.v1")
 class SuspensionWarningV1(_SubscriptionRef):
     invoice_id = fields.Integer(required=True)

@@ -8,16 +8,28 @@ does not validate; a service maps its own refusals to 404 or 422.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
+from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
 from shared.web.auth import roles_required
 
 Refusals = dict[type[Exception], int]
 """A service's own exceptions and the status each answers with."""
+
+
+class UtcDateTime(fields.DateTime):
+    """A moment in ISO 8601 with its UTC offset, whichever database it was read from."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        # SQLite hands timezone-aware columns back naive; they are stored in UTC.
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def staff_blueprint(

@@ -146,6 +146,16 @@ def test_changes_that_cannot_be_prorated_are_refused(database: Database) -> None
         assert subscription.plan_id == basic.id
 
 
+def test_a_new_subscription_is_announced_with_its_first_period(database: Database) -> None:
+    with database.transaction() as session:
+        subscription = subscription_on(session, plan(session, "basic", 3000))
+        [event] = events(session, "billing.subscription_started.v1")
+        assert event["subscription_id"] == subscription.id
+        assert event["customer_id"] == subscription.customer_id
+        assert (event["plan_name"], event["email"]) == ("Basic", "c@azul.example")
+        assert (event["period_start"], event["period_end"]) == ("2026-04-01", "2026-05-01")
+
+
 def test_cancelling_at_period_end_confirms_the_date_and_stops_invoicing(database: Database) -> None:
     with database.transaction() as session:
         subscription = subscription_on(session, plan(session, "basic", 3000))

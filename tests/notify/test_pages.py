@@ -70,6 +70,10 @@ def test_the_delivery_log_finds_messages_and_shows_their_steps(
 
     found = agent.get("/api/notifications?q=oficina").get_json()
     assert found["total"] == 1 and found["notifications"][0]["address"] == "beto@oficina.example"
+    # Moments carry their offset, SQLite's naive ones too: a client reads them unambiguously.
+    moments = found["notifications"][0]
+    assert datetime.fromisoformat(moments["held_until"]) == SAO_PAULO_NOON
+    assert datetime.fromisoformat(moments["created_at"]).utcoffset() is not None
     one = agent.get(f"/api/notifications/{found['notifications'][0]['id']}").get_json()
     assert one["status"] == "queued" and one["steps"][0]["status"] == "queued"
     assert "Beto" in one["text"]
