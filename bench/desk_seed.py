@@ -486,12 +486,15 @@ def add_ticket(
         "resolved_by": helper if resolved_at else None,
         "next_due_at": None,
         "warn_at": None,
+        "resolved_standing": None,
         "sla_alerted": "",
         "follow_up_at": None,
         "closing_notice_at": None,
     }
     if status in OPEN_STATUSES:
         ticket["next_due_at"], ticket["warn_at"] = _clock_moments(ticket, story.pauses, now)
+    elif resolved_at is not None:
+        ticket["resolved_standing"] = _stopped_standing(ticket, story.pauses, now)
     rows.add("tickets", ticket)
 
 
@@ -504,6 +507,12 @@ def _clock_moments(
     state = clocks.state_of(Ticket(**row), spans, sla.SlaTargets(), now)
     due, warn = state.next_due_at, state.warn_at
     return (due.astimezone(UTC) if due else None, warn.astimezone(UTC) if warn else None)
+
+
+def _stopped_standing(row: dict[str, Any], pauses: list[dict[str, Any]], now: datetime) -> str:
+    """A resolved ticket's outcome, met or missed, as ``clocks.refresh`` keeps it."""
+    spans = [sla.Pause(pause["started_at"], pause["ended_at"]) for pause in pauses]
+    return clocks.state_of(Ticket(**row), spans, sla.SlaTargets(), now).worst.value
 
 
 # -- the whole database -----------------------------------------------------------------

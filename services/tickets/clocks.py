@@ -135,10 +135,13 @@ def standings(
 
 
 def _stored_standing(ticket: Ticket, now: datetime) -> Standing | None:
-    """None when the stored moments cannot tell: a resolved ticket's stopped clocks were
-    met or missed, which the moments do not say."""
-    if ticket.status not in OPEN_STATUSES or ticket.resolved_at is not None:
-        return None
+    """None when what was stored cannot tell: a ticket changed before the moments or the
+    outcome were kept, or one closed without a resolution."""
+    if ticket.status not in OPEN_STATUSES:
+        outcome = ticket.resolved_standing if _settled(ticket) else None
+        return Standing(sla.SlaStatus(outcome), None) if outcome else None
+    if ticket.resolved_at is not None:
+        return None  # reopened: its resolution clock stopped, the next response's runs
     due, warn = aware(ticket.next_due_at), aware(ticket.warn_at)
     if due is None:
         # The resolution clock of an unresolved ticket runs unless it is paused.
@@ -167,11 +170,17 @@ def resolution_outcome(session: Session) -> SlaOutcome:
 
 def refresh(session: Session, ticket: Ticket, now: datetime | None = None) -> None:
     """Keep the ticket's next due and warning moments current, so the queue sorts by the
-    first in SQL and shows its badges from both."""
+    first in SQL and shows its badges from both; and a resolved ticket's outcome."""
     session.flush()
     state = states(session, [ticket], now)[ticket.id]
     ticket.next_due_at = _utc(state.next_due_at)
     ticket.warn_at = _utc(state.warn_at)
+    ticket.resolved_standing = state.worst.value if _settled(ticket) else None
+
+
+def _settled(ticket: Ticket) -> bool:
+    """Resolved (or closed after a resolution), and not reopened since: no clock runs."""
+    return ticket.resolved_at is not None and ticket.status not in OPEN_STATUSES
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -162,6 +162,9 @@ class Ticket(Base):
     warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When the first of its running SLA clocks shows a warning: with ``next_due_at``, what
     the queue shows without working out the clocks (``clocks.standings``)."""
+    resolved_standing: Mapped[str | None] = mapped_column(String(20))
+    """A resolved ticket's SLA standing as its clocks stopped (met or missed, which the
+    moments above do not say), kept by ``clocks.refresh`` for the queue."""
     sla_alerted: Mapped[str] = mapped_column(String(120), default="")
     """Which SLA warnings and breaches were already announced, so each goes once."""
     follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

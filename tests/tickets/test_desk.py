@@ -27,6 +27,18 @@ def no_sla(_ticket: Ticket, _at: datetime) -> tuple[bool | None, bool | None]:
     return True, True
 
 
+CARLA_SUBSCRIPTION = {
+    "customer_id": 5,
+    "customer_name": "Carla Dias",
+    "email": "carla@loja.example",
+    "language": "pt-BR",
+    "timezone": "America/Sao_Paulo",
+    "subscription_id": 9,
+    "plan_name": "Hospedagem Pro",
+}
+"""How billing's subscription events name Carla's hosting."""
+
+
 def carla(database: Database) -> None:
     feed(
         database,
@@ -57,15 +69,7 @@ def open_one(database: Database, **extra: object) -> int:
 
 def test_a_grace_late_in_the_evening_is_dated_on_the_customers_day(database: Database) -> None:
     carla(database)
-    ref = {
-        "customer_id": 5,
-        "customer_name": "Carla Dias",
-        "email": "carla@loja.example",
-        "language": "pt-BR",
-        "timezone": "America/Sao_Paulo",
-        "subscription_id": 9,
-        "plan_name": "Hospedagem",
-    }
+    ref = CARLA_SUBSCRIPTION
     feed(database, billing_state, "billing.account_suspended.v1", {**ref, "reason": "non_payment"})
     # 22:30 in São Paulo on 20 March is already 21 March in UTC.
     evening = datetime(2026, 3, 21, 1, 30, tzinfo=UTC)

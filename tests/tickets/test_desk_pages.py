@@ -9,14 +9,16 @@ import re
 from datetime import date, timedelta
 
 from flask import Flask
+from pytest import MonkeyPatch
 from sqlalchemy import select
 
+from services.tickets import desk_pages
 from services.tickets.models import AuditEntry, StaffMember
 from services.tickets.replicas import billing_state, training_policy
 from shared.db import Database
 from tests.support.staff import StaffSession
 from tests.tickets.conftest import PASSWORD, announced, feed
-from tests.tickets.test_desk import GOOD_REPLY, RUDE_REPLY, carla, open_one
+from tests.tickets.test_desk import CARLA_SUBSCRIPTION, GOOD_REPLY, RUDE_REPLY, carla, open_one
 
 HTML = {"Accept": "text/html"}
 
@@ -29,15 +31,7 @@ def session_of(app: Flask, member: StaffMember) -> StaffSession:
 
 def suspend_carla(database: Database, grace_used: bool) -> None:
     carla(database)
-    ref = {
-        "customer_id": 5,
-        "customer_name": "Carla Dias",
-        "email": "carla@loja.example",
-        "language": "pt-BR",
-        "timezone": "America/Sao_Paulo",
-        "subscription_id": 9,
-        "plan_name": "Hospedagem Pro",
-    }
+    ref = CARLA_SUBSCRIPTION
     feed(database, billing_state, "billing.account_suspended.v1", {**ref, "reason": "non_payment"})
     if grace_used:
         feed(
@@ -65,6 +59,21 @@ def test_the_queue_shows_emergencies_first_with_their_clocks(
     found = agent.get("/desk/?q=n%C3%A3o+abre", headers=HTML)
     assert f"#{routine} " in found.text, "found by a word of the customer's message"
     assert agent.get("/", headers=HTML).status_code == 302
+
+
+def test_a_long_view_is_counted_a_few_pages_ahead_not_to_the_end(
+    app: Flask, database: Database, staff: dict[str, StaffMember], monkeypatch: MonkeyPatch
+) -> None:
+    monkeypatch.setattr(desk_pages, "PAGE_SIZE", 2)
+    monkeypatch.setattr(desk_pages, "COUNT_AHEAD", 1)
+    carla(database)
+    for _ in range(6):
+        open_one(database)
+    agent = session_of(app, staff["agent"])
+    first = agent.get("/desk/", headers=HTML).text
+    assert "More than 4 tickets" in first and "page=2" in first
+    third = agent.get("/desk/?page=3", headers=HTML).text
+    assert "6 tickets" in third and "More than" not in third and "page=4" not in third
 
 
 def test_replying_with_the_checkers_findings_and_the_customers_context(

@@ -88,14 +88,38 @@ def test_waiting_on_the_customer_shows_paused_and_resuming_moves_the_warning(
         assert assert_agrees(session, ticket, at(23, 14, 30)) is SlaStatus.WARNING
 
 
-def test_resolved_and_never_stored_tickets_have_their_clocks_worked_out(
-    database: Database,
-) -> None:
+def test_a_resolved_ticket_keeps_the_outcome_its_clocks_stopped_at(database: Database) -> None:
     with database.transaction() as session:
         resolved = a_ticket(session, at(19, 18), status="resolved")
         # Answered and resolved an hour after the first response was due.
         resolved.first_response_at = resolved.resolved_at = at(23, 16)
         clocks.refresh(session, resolved, at(23, 16))
+        assert resolved.resolved_standing == "missed"
+        assert assert_agrees(session, resolved, at(24, 10)) is SlaStatus.MISSED
+        # The queue reads the kept outcome, not the clocks: a week later, it still says so.
+        resolved.first_response_at = None
+        shown = clocks.standings(session, [resolved], at(30, 10))[resolved.id]
+        assert (shown.worst, shown.next_due_at) == (SlaStatus.MISSED, None)
+
+
+def test_a_reopened_ticket_has_its_clocks_worked_out_again(database: Database) -> None:
+    with database.transaction() as session:
+        ticket = a_ticket(session, at(19, 18), status="resolved")
+        ticket.first_response_at = ticket.resolved_at = at(19, 18, 30)
+        clocks.refresh(session, ticket, at(19, 18, 30))
+        assert ticket.resolved_standing is not None
+        ticket.status = "open"  # the customer wrote back
+        ticket.customer_turn_at = at(23, 10)
+        clocks.refresh(session, ticket, at(23, 10))
+        assert ticket.resolved_standing is None
+        assert_agrees(session, ticket, at(23, 11))
+
+
+def test_never_stored_tickets_have_their_clocks_worked_out(database: Database) -> None:
+    with database.transaction() as session:
+        resolved = a_ticket(session, at(19, 18), status="resolved")
+        resolved.first_response_at = resolved.resolved_at = at(23, 16)
+        assert resolved.resolved_standing is None  # resolved before the outcome was kept
         assert assert_agrees(session, resolved, at(24, 10)) is SlaStatus.MISSED
         unstored = a_ticket(session, at(19, 18))
         unstored.next_due_at = at(23, 15)  # changed before the warning moments were kept
