@@ -67,6 +67,16 @@ def test_the_queue_shows_emergencies_first_with_their_clocks(
     assert agent.get("/", headers=HTML).status_code == 302
 
 
+def test_a_suspended_customers_ticket_says_why_in_words(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    suspend_carla(database, grace_used=False)
+    ticket_id = open_one(database)
+    page = session_of(app, staff["agent"]).get(f"/desk/tickets/{ticket_id}", headers=HTML)
+    assert "Hospedagem Pro suspended (non payment)." in page.text
+    assert "not used yet" in page.text and "the customer&#39;s one grace" in page.text
+
+
 def test_replying_with_the_checkers_findings_and_the_customers_context(
     app: Flask, database: Database, staff: dict[str, StaffMember]
 ) -> None:
