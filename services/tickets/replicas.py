@@ -75,7 +75,8 @@ def account_suspended(session: Session, event: ReceivedEvent) -> None:
     customer = _customer(session, event.data)
     customer.billing_status = "suspended"
     customer.suspended_subscription_id = event.data["subscription_id"]
-    customer.billing_note = f"{event.data['plan_name']} suspended ({event.data['reason']})."
+    reason = str(event.data["reason"]).replace("_", " ")
+    customer.billing_note = f"{event.data['plan_name']} suspended ({reason})."
 
 
 @billing_state.handles("billing.account_reactivated.v1")

@@ -675,9 +675,11 @@ def say(key: str, **values: Any) -> str:
 
 
 def name_of(group: str, value: Any) -> str:
-    """A stored value (``name_of('status', 'on_hold')``) as the page's language shows it."""
+    """A stored value (``name_of('status', 'on_hold')``) as the page's language shows it.
+
+    English names most values as they are stored, in words: ``on_hold`` reads "on hold"."""
     shown = "" if value is None else str(value)
-    return WORDS[staff_language()].get(f"{group}.{shown}", shown)
+    return WORDS[staff_language()].get(f"{group}.{shown}", shown.replace("_", " "))
 
 
 def field_error(message: str) -> str:

@@ -40,6 +40,7 @@ def platform(
     request: pytest.FixtureRequest, sink: MailSink, rabbit: Any, postgres_server: Any
 ) -> Iterator[Platform]:
     root = Path(tempfile.mkdtemp(prefix=f"cortesia-e2e-{request.param}-"))
+    sink.clear()  # what the other mode's platform sent is not this one's mail
     started: Platform
     if request.param == "distributed":
         admin_url = getattr(postgres_server, "admin_url", None)

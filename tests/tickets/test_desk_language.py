@@ -105,6 +105,17 @@ def test_english_by_default_and_for_a_browser_that_prefers_it(
     assert '<html lang="en">' in other.text and "<h1>Queue</h1>" in other.text
 
 
+def test_english_names_stored_values_in_words(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    ticket_id = open_ticket(database)
+    page = session_of(app, staff["agent"]).get(f"/desk/tickets/{ticket_id}", headers=HTML).text
+    # A new ticket has no next response due yet; its status choices include "on hold".
+    assert "not applicable" in page and ">on hold</option>" in page
+    assert "not_applicable" not in page.replace('sla-not_applicable"', "")
+    assert ">on_hold</option>" not in page
+
+
 def test_the_views_own_messages_follow_the_page_language(
     app: Flask, database: Database, staff: dict[str, StaffMember]
 ) -> None:

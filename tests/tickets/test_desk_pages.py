@@ -76,6 +76,16 @@ def test_a_long_view_is_counted_a_few_pages_ahead_not_to_the_end(
     assert "6 tickets" in third and "More than" not in third and "page=4" not in third
 
 
+def test_a_suspended_customers_ticket_says_why_in_words(
+    app: Flask, database: Database, staff: dict[str, StaffMember]
+) -> None:
+    suspend_carla(database, grace_used=False)
+    ticket_id = open_one(database)
+    page = session_of(app, staff["agent"]).get(f"/desk/tickets/{ticket_id}", headers=HTML)
+    assert "Hospedagem Pro suspended (non payment)." in page.text
+    assert "not used yet" in page.text and "the customer&#39;s one grace" in page.text
+
+
 def test_replying_with_the_checkers_findings_and_the_customers_context(
     app: Flask, database: Database, staff: dict[str, StaffMember]
 ) -> None:

@@ -4,9 +4,11 @@ graded by the checker and reviewed by the owner, graduated supervision, certific
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 from sqlalchemy import select
 
@@ -101,6 +103,15 @@ def test_a_failed_quiz_explains_and_a_blocking_scenario_reply_comes_back(
         assert onboarding.progress(session, 7).share_held == 100
 
 
+def test_every_module_of_the_playbooks_has_a_name_in_both_languages() -> None:
+    from services.training.portal import WORDS
+
+    lessons = Path(__file__).parents[2] / "services" / "training" / "playbooks" / "lessons"
+    modules = {yaml.safe_load(path.read_text())["module"] for path in lessons.glob("*.yaml")}
+    for language, words in WORDS.items():
+        assert {f"module:{m}" for m in modules} <= set(words), language
+
+
 def test_supervision_falls_in_steps_as_modules_are_passed() -> None:
     assert [onboarding.share_for(n, 7) for n in range(8)] == [100, 90, 80, 70, 55, 45, 35, 25]
 
@@ -110,6 +121,9 @@ def test_the_trainee_portal_and_the_owners_review(app: Flask, database: Database
     trainee = StaffSession(app, TRAINEE)
     page = trainee.get("/learn/", headers={"Accept-Language": "pt-BR"})
     assert page.status_code == 200 and "Sua trilha de integração" in page.text
+    assert "<h2>Fundamentos" in page.text and "<h2>Canais e horários" in page.text
+    english = trainee.get("/learn/").text
+    assert "<h2>Foundations" in english and "<h2>Channels and hours" in english
     lesson = trainee.get("/learn/p-resolve")
     assert lesson.status_code == 200 and "<h1>Cause, fix, prevention</h1>" in lesson.text
     assert "<p>" in lesson.text, "the body's Markdown is rendered"
