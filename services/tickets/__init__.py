@@ -48,6 +48,7 @@ def create_app(
     from services.tickets.api import init_api
     from services.tickets.desk_pages import desk
     from services.tickets.desk_settings import desk_settings
+    from services.tickets.maintenance_pages import maintenance_pages
     from services.tickets.portal import init_portal
     from services.tickets.staff_pages import staff_pages
 
@@ -56,6 +57,7 @@ def create_app(
     app.register_blueprint(desk)
     app.register_blueprint(staff_pages)
     app.register_blueprint(desk_settings)
+    app.register_blueprint(maintenance_pages)
     init_portal(app)
     init_api(app)
     return app

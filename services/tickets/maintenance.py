@@ -9,18 +9,42 @@ off withdraws what was not sent yet.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.tickets.clocks import aware
 from services.tickets.lifecycle import PRODUCER, NotFound, TicketError, now
 from services.tickets.models import CustomerReplica, MaintenanceWindow, StaffMember
 from services.tickets.staff import audit
 from shared.bus.outbox import record_event
 
 MAX_TITLE = 200
+MAX_DETAILS = 5000
+NOTICE_HOURS = "CORTESIA_MAINTENANCE_NOTICE_HOURS"
+"""The notice notify promises the customers, read from the platform's own setting."""
+REMINDER = timedelta(hours=1)
+"""How long before a window notify reminds the customers of it."""
+
+
+def notice_period(env: Mapping[str, str] | None = None) -> timedelta:
+    """How far ahead notify announces a window at the least (48 hours unless the platform
+    says otherwise): a window closer than that is announced at once, with less notice."""
+    hours = (os.environ if env is None else env).get(NOTICE_HOURS, "48")
+    return (
+        timedelta(hours=int(hours)) if hours.isdigit() and int(hours) >= 1 else timedelta(hours=48)
+    )
+
+
+def short_notice(starts_at: datetime, at: datetime | None = None) -> bool:
+    """Does a window starting at ``starts_at``, scheduled ``at`` (now by default), leave
+    the customers less notice than notify promises them?"""
+    start, moment = aware(starts_at), aware(at) or now()
+    assert start is not None
+    return start - moment < notice_period()
 
 
 def customers_of(window: MaintenanceWindow) -> list[int]:
@@ -44,6 +68,8 @@ def schedule(
         raise TicketError(f"A title is at most {MAX_TITLE} characters.")
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise TicketError("Give the window's start and end with their time zone.")
+    # Kept in UTC: SQLite stores the clock reading without its offset.
+    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     if starts_at <= now():
         raise TicketError("A maintenance window is scheduled ahead, not in the past.")
     if ends_at <= starts_at:
@@ -121,5 +147,16 @@ def upcoming(session: Session) -> list[MaintenanceWindow]:
             select(MaintenanceWindow)
             .where(MaintenanceWindow.ends_at > now())
             .order_by(MaintenanceWindow.starts_at)
+        ).scalars()
+    )
+
+
+def ended_since(session: Session, since: datetime) -> list[MaintenanceWindow]:
+    """Windows over between ``since`` and now, the latest first."""
+    return list(
+        session.execute(
+            select(MaintenanceWindow)
+            .where(MaintenanceWindow.ends_at <= now(), MaintenanceWindow.ends_at > since)
+            .order_by(MaintenanceWindow.starts_at.desc())
         ).scalars()
     )

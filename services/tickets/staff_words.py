@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from services.tickets import forms
 from services.tickets.staff import MIN_PASSWORD_LENGTH
 from shared.web.staff_language import (
     DEFAULT_LANGUAGE,
@@ -40,6 +41,7 @@ WORDS: dict[str, dict[str, str]] = {
         "nav.staff": "Staff",
         "nav.audit": "Audit log",
         "nav.settings": "Settings",
+        "nav.maintenance": "Maintenance",
         "nav.language": "Language",
         # words many pages share
         "any": "any",
@@ -311,11 +313,93 @@ WORDS: dict[str, dict[str, str]] = {
         "said.setup_closed": "Setup is closed",
         "said.setup_closed_why": "This installation already has an owner. Sign in instead.",
         "said.welcome": "Welcome, {name}. Your owner account is ready.",
+        # maintenance windows
+        "maintenance.title": "Maintenance windows",
+        "maintenance.intro": (
+            "Notify announces each window to the customers it affects, in their own language, "
+            "during their business hours and at least {hours} hours before it starts; an hour "
+            "before, it reminds them. A window that starts sooner than that is announced at once, "
+            "whatever the hour. Calling a window off withdraws the messages not sent yet."
+        ),
+        "maintenance.coming": "Coming up",
+        "maintenance.none_coming": "No maintenance scheduled.",
+        "maintenance.recent": "Over in the last {days} days",
+        "maintenance.none_past": "None.",
+        "maintenance.when": "{start} to {end}",
+        "maintenance.called_off": "called off {when} by {who}",
+        "maintenance.in_progress": "in progress",
+        "maintenance.was_short": "announced at once: less than {hours} hours' notice",
+        "maintenance.customers_one": "{count} customer affected",
+        "maintenance.customers_many": "{count} customers affected",
+        "maintenance.unknown_customer": "customer #{number} (not known to the desk)",
+        "maintenance.scheduled_by": "scheduled {when} by {who}",
+        "maintenance.call_off": "Call off",
+        "maintenance.call_off_hint": (
+            "Messages not sent yet are withdrawn; customers already told get no notice that it is "
+            "off."
+        ),
+        "maintenance.schedule": "Schedule a window",
+        "maintenance.fix_fields": "The window was not scheduled: see what is marked below.",
+        "maintenance.field_title": "Title (what customers read first)",
+        "maintenance.field_details": "Details (what changes for the customer during the window)",
+        "maintenance.times_hint": (
+            "Start and end on the company's clock ({zone}); each customer reads them on their own "
+            "clock."
+        ),
+        "maintenance.starts": "Starts",
+        "maintenance.ends": "Ends",
+        "maintenance.short_warning": (
+            "This window starts in less than {hours} hours: notify tells the customers at once, "
+            "whatever the hour, and they get less than the {hours} hours' notice they are "
+            "promised."
+        ),
+        "maintenance.no_reminder_hint": (
+            "It starts within {hours} hour: there will be no reminder, only the announcement."
+        ),
+        "maintenance.short_ok": "Announce it at once, with the shorter notice",
+        "maintenance.customers": "Affected customers",
+        "maintenance.customers_hint": (
+            "Tick each customer the window affects; each is told in their own language."
+        ),
+        "maintenance.search": "Search customers (name, email or #number)",
+        "maintenance.choose_shown": "Choose all shown",
+        "maintenance.clear": "Clear",
+        "maintenance.chosen": "{count} chosen",
+        "maintenance.no_match": "No customer matches.",
+        "maintenance.no_customers": "Billing has not told the desk about any customer yet.",
+        "maintenance.submit": "Schedule and announce",
+        "said.maintenance_in_the_past": (
+            "A maintenance window is scheduled ahead: choose a start later than now."
+        ),
+        "said.maintenance_confirm_short": (
+            "Confirm that the customers are told at once, with the shorter notice, or choose a "
+            "later start."
+        ),
+        "said.maintenance_scheduled": (
+            "Scheduled: {title}. Notify announces it to the {count} customer(s) affected at least "
+            "{hours} hours ahead, in their business hours, and reminds them an hour before."
+        ),
+        "said.maintenance_scheduled_short": (
+            "Scheduled: {title}. It starts in less than {hours} hours, so notify tells the "
+            "{count} customer(s) affected now, not {hours} hours ahead."
+        ),
+        "said.maintenance_called_off": (
+            "Called off: {title}. What notify had not sent yet is withdrawn."
+        ),
+        "said.no_maintenance": "No maintenance window {number}.",
+        "said.maintenance_already_off": "Maintenance {number} was already called off.",
         # what the sign-in and setup forms' fields answer
         "form.required": "This field is required.",
         "form.invalid_email": "Invalid email address.",
         "form.password_short": "Field must be at least {length} characters long.",
         "form.name_long": "Field cannot be longer than 200 characters.",
+        "form.maintenance_title": "Say what the maintenance is: customers read the title first.",
+        "form.title_long": "A title is at most 200 characters.",
+        "form.details_long": "The details are at most 5000 characters.",
+        "form.moment": "Give a date and a time.",
+        "form.no_customers": "Choose the customers the maintenance affects.",
+        "form.not_a_customer": "Choose the customers from the list.",
+        "form.ends_before_start": "The window ends after it starts.",
     },
     "pt-BR": {
         "nav.desk": "Atendimento",
@@ -326,6 +410,7 @@ WORDS: dict[str, dict[str, str]] = {
         "nav.staff": "Equipe",
         "nav.audit": "Registro de auditoria",
         "nav.settings": "Configurações",
+        "nav.maintenance": "Manutenção",
         "nav.language": "Idioma",
         "any": "qualquer",
         "customer": "Cliente",
@@ -594,10 +679,94 @@ WORDS: dict[str, dict[str, str]] = {
         "said.setup_closed": "A configuração inicial já foi feita",
         "said.setup_closed_why": "Esta instalação já tem uma dona. Entre com a sua conta.",
         "said.welcome": "Boas-vindas, {name}. Sua conta de dona está pronta.",
+        "maintenance.title": "Janelas de manutenção",
+        "maintenance.intro": (
+            "O notify avisa cada cliente afetado no idioma dele, no horário comercial dele e com "
+            "pelo menos {hours} horas de antecedência; uma hora antes, manda um lembrete. Uma "
+            "janela que começa antes disso é avisada na hora, seja qual for o horário. Cancelar "
+            "uma janela retira as mensagens ainda não enviadas."
+        ),
+        "maintenance.coming": "Próximas",
+        "maintenance.none_coming": "Nenhuma manutenção agendada.",
+        "maintenance.recent": "Encerradas nos últimos {days} dias",
+        "maintenance.none_past": "Nenhuma.",
+        "maintenance.when": "de {start} a {end}",
+        "maintenance.called_off": "cancelada em {when} por {who}",
+        "maintenance.in_progress": "em andamento",
+        "maintenance.was_short": "avisada na hora: menos de {hours} horas de antecedência",
+        "maintenance.customers_one": "{count} cliente afetado",
+        "maintenance.customers_many": "{count} clientes afetados",
+        "maintenance.unknown_customer": "cliente #{number} (desconhecido do atendimento)",
+        "maintenance.scheduled_by": "agendada em {when} por {who}",
+        "maintenance.call_off": "Cancelar a manutenção",
+        "maintenance.call_off_hint": (
+            "As mensagens ainda não enviadas são retiradas; quem já foi avisado não recebe aviso "
+            "do cancelamento."
+        ),
+        "maintenance.schedule": "Agendar uma janela",
+        "maintenance.fix_fields": "A janela não foi agendada: veja o que está marcado abaixo.",
+        "maintenance.field_title": "Título (o que o cliente lê primeiro)",
+        "maintenance.field_details": "Detalhes (o que muda para o cliente durante a janela)",
+        "maintenance.times_hint": (
+            "Início e término no horário da empresa ({zone}); cada cliente os lê no próprio fuso."
+        ),
+        "maintenance.starts": "Início",
+        "maintenance.ends": "Término",
+        "maintenance.short_warning": (
+            "Esta janela começa em menos de {hours} horas: o notify avisa os clientes na hora, "
+            "seja qual for o horário, e eles terão menos que as {hours} horas de antecedência "
+            "prometidas."
+        ),
+        "maintenance.no_reminder_hint": (
+            "Ela começa em até {hours} hora: não haverá lembrete, só o aviso."
+        ),
+        "maintenance.short_ok": "Avisar agora, com a antecedência menor",
+        "maintenance.customers": "Clientes afetados",
+        "maintenance.customers_hint": (
+            "Marque cada cliente que a janela afeta; cada um é avisado no próprio idioma."
+        ),
+        "maintenance.search": "Buscar clientes (nome, e-mail ou #número)",
+        "maintenance.choose_shown": "Marcar todos os mostrados",
+        "maintenance.clear": "Desmarcar todos",
+        "maintenance.chosen": "{count} marcados",
+        "maintenance.no_match": "Nenhum cliente corresponde à busca.",
+        "maintenance.no_customers": (
+            "O financeiro ainda não informou nenhum cliente ao atendimento."
+        ),
+        "maintenance.submit": "Agendar e avisar",
+        "said.maintenance_in_the_past": (
+            "Uma janela de manutenção é agendada com antecedência: escolha um início depois de "
+            "agora."
+        ),
+        "said.maintenance_confirm_short": (
+            "Confirme que os clientes serão avisados agora, com a antecedência menor, ou escolha "
+            "um início mais tarde."
+        ),
+        "said.maintenance_scheduled": (
+            "Agendada: {title}. O notify avisa o(s) {count} cliente(s) afetado(s) com pelo menos "
+            "{hours} horas de antecedência, no horário comercial de cada um, e manda um lembrete "
+            "uma hora antes."
+        ),
+        "said.maintenance_scheduled_short": (
+            "Agendada: {title}. Ela começa em menos de {hours} horas: o notify avisa agora o(s) "
+            "{count} cliente(s) afetado(s), não {hours} horas antes."
+        ),
+        "said.maintenance_called_off": (
+            "Cancelada: {title}. O que o notify ainda não tinha enviado foi retirado."
+        ),
+        "said.no_maintenance": "Não há janela de manutenção {number}.",
+        "said.maintenance_already_off": "A manutenção {number} já estava cancelada.",
         "form.required": "Preencha este campo.",
         "form.invalid_email": "Endereço de e-mail inválido.",
         "form.password_short": "Use pelo menos {length} caracteres.",
         "form.name_long": "Use no máximo 200 caracteres.",
+        "form.maintenance_title": "Diga o que é a manutenção: o cliente lê o título primeiro.",
+        "form.title_long": "O título tem no máximo 200 caracteres.",
+        "form.details_long": "Os detalhes têm no máximo 5000 caracteres.",
+        "form.moment": "Informe a data e a hora.",
+        "form.no_customers": "Escolha os clientes que a manutenção afeta.",
+        "form.not_a_customer": "Escolha os clientes da lista.",
+        "form.ends_before_start": "O término vem depois do início.",
         # stored values, as the desk shows them
         "status.new": "novo",
         "status.open": "aberto",
@@ -664,8 +833,15 @@ _FIELD_ERRORS = {
     f"Field must be at least {MIN_PASSWORD_LENGTH} characters long.": "form.password_short",
     "Field cannot be longer than 200 characters.": "form.name_long",
     "The passwords differ.": "said.passwords_differ",
+    forms.NO_TITLE: "form.maintenance_title",
+    forms.TITLE_TOO_LONG: "form.title_long",
+    forms.DETAILS_TOO_LONG: "form.details_long",
+    forms.NOT_A_MOMENT: "form.moment",
+    forms.NO_CUSTOMERS: "form.no_customers",
+    forms.NOT_A_CUSTOMER: "form.not_a_customer",
+    forms.ENDS_BEFORE_START: "form.ends_before_start",
 }
-"""The sign-in and setup forms' validation messages, to the words that say them."""
+"""The forms' validation messages, to the words that say them."""
 
 
 def say(key: str, **values: Any) -> str:

@@ -3,7 +3,9 @@
 - ``POST /api/checks``: a reply and its ticket's context in, the checker's
   findings out (any signed-in staff member; the desk calls it as staff type).
 - ``/api/playbooks``: the lessons and scripts in force, each one's versions
-  and the diff between two; the owner publishes an edit as a new version.
+  and the diff between two; the owner publishes an edit as a new version. A
+  lesson's quiz answers (and the source and diffs that hold them) are the
+  owner's: everyone else reads the questions and options only.
 - ``/api/checker/settings``: the checker's severities, phrases and numbers;
   the owner tunes them.
 - ``/api/coaching``: per staff member, findings, ratings and SLA adherence by
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from services.training import checking, coaching, versions
 from services.training.checker import CHECK_KEYS, LANGUAGES, ReplyContext
 from services.training.checker.lexicon import SEVERITIES, LexiconError
-from services.training.content import PlaybookError
+from services.training.content import PlaybookError, without_answers
 from shared.db import Database
 from shared.web import current_staff
 from shared.web.api import init_service_api, staff_blueprint
@@ -96,8 +98,11 @@ class PlaybookSummaryOut(Schema):
 
 
 class PlaybookOut(PlaybookSummaryOut):
-    source = fields.String()
-    content = fields.Dict(attribute="playbook.content")
+    source = fields.String(metadata={"description": "The YAML as written; the owner's only."})
+    content = fields.Dict(
+        attribute="playbook.content",
+        metadata={"description": "Quiz answers and explanations for the owner only."},
+    )
 
 
 class PlaybookEditIn(Schema):
@@ -208,9 +213,13 @@ checker_settings = _blueprint(
 coaching_api = _blueprint("coaching_api", "/api/coaching", "The owner's coaching of the team")
 
 
-def _owner_only() -> None:
+def _is_owner() -> bool:
     staff = current_staff()
-    if staff is None or staff.role != "owner":
+    return staff is not None and staff.role == "owner"
+
+
+def _owner_only() -> None:
+    if not _is_owner():
         abort(403, description="Only the owner can change this.")
 
 
@@ -237,8 +246,13 @@ def list_playbooks() -> Any:
 @playbooks.route("/<playbook_id>", methods=["GET"])
 @playbooks.response(200, PlaybookOut)
 def get_playbook(playbook_id: str) -> Any:
+    """A lesson or script in force. A trainee reads a lesson here before taking its quiz,
+    so only the owner, who writes the quizzes, gets their answers and the source."""
     with _transaction() as session:
-        return versions.current(session, playbook_id)
+        current = versions.current(session, playbook_id)
+    if _is_owner():
+        return current
+    return {"playbook": without_answers(current.playbook), "version": current.version}
 
 
 @playbooks.route("/<playbook_id>", methods=["PUT"])
@@ -262,8 +276,11 @@ def get_versions(playbook_id: str) -> Any:
 @playbooks.route("/<playbook_id>/diff", methods=["GET"])
 @playbooks.arguments(DiffQuery, location="query")
 def get_diff(query: dict[str, int], playbook_id: str) -> Any:
-    """The unified diff between two versions (``?from=1&to=2``)."""
+    """The unified diff between two versions (``?from=1&to=2``); a lesson's, whose lines
+    carry its quiz answers, for the owner only."""
     with _transaction() as session:
+        if versions.current(session, playbook_id).playbook.kind == "lesson" and not _is_owner():
+            abort(403, description="A lesson's changes show its quiz answers: the owner's only.")
         text = versions.diff(session, playbook_id, query["older"], query["newer"])
     return jsonify(playbook_id=playbook_id, diff=text)
 

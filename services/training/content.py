@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,23 @@ class Playbook:
     @property
     def situation(self) -> str | None:
         return self.content.get("situation")
+
+
+GIVEAWAYS = ("answer", "explanation")
+"""What a quiz question says only to its author: which option is right and the explanation
+that tells (a trainee reads the explanations once they have answered)."""
+
+
+def without_answers(playbook: Playbook) -> Playbook:
+    """The playbook as a learner reads it before answering: each quiz question and its
+    options, nothing that says which option is right."""
+    quiz = playbook.content.get("quiz")
+    if not isinstance(quiz, list):
+        return playbook
+    questions = [
+        {key: value for key, value in question.items() if key not in GIVEAWAYS} for question in quiz
+    ]
+    return replace(playbook, content={**playbook.content, "quiz": questions})
 
 
 def parse_playbook(text: str, source: str = "playbook") -> Playbook:

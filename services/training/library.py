@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from services.training import checking, versions
 from services.training.checker import CHECK_KEYS
 from services.training.checker.lexicon import SEVERITIES, LexiconError
-from services.training.content import PlaybookError
+from services.training.content import PlaybookError, without_answers
 from services.training.portal import staff_language
 from shared.db import Database
 from shared.web import current_staff, roles_required
@@ -61,14 +61,16 @@ def _playbook_page(playbook_id: str, draft: str | None = None, error: str | None
             history = versions.history(session, playbook_id)
         except versions.UnknownPlaybook as missing:
             abort(404, description=str(missing.args[0]))
+    owner = _is_owner()
+    # The source holds a lesson's quiz answers: only the owner, who edits it, gets it.
     return render_template(
         "training/playbook.html",
         current=current,
-        content=current.playbook.content,
+        content=(current.playbook if owner else without_answers(current.playbook)).content,
         history=history,
-        draft=current.source if draft is None else draft,
+        draft=(current.source if draft is None else draft) if owner else None,
         error=error,
-        owner=_is_owner(),
+        owner=owner,
         lang=staff_language(),
     )
 
@@ -104,9 +106,12 @@ def diff(playbook_id: str) -> Any:
         abort(400, description="Say which versions to compare: ?from=1&to=2.")
     with _transaction() as session:
         try:
+            kind = versions.current(session, playbook_id).playbook.kind
             text = versions.diff(session, playbook_id, older, newer)
         except versions.UnknownPlaybook as missing:
             abort(404, description=str(missing.args[0]))
+    if kind == "lesson" and not _is_owner():
+        abort(403, description="A lesson's changes show its quiz answers: the owner's only.")
     return render_template(
         "training/diff.html",
         playbook_id=playbook_id,

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.training import onboarding, versions
+from services.training.content import without_answers
 from services.training.models import Enrolment, StaffMemberReplica
 from shared.db import Database
 from shared.web import current_staff, roles_required
@@ -184,7 +185,9 @@ def _lesson_page(lesson_id: str, quiz: onboarding.QuizResult | None = None, **ex
     return render_template(
         "training/lesson.html",
         lesson=current.playbook,
-        content=current.playbook.content,
+        # Which option is right is for the grading; the page shows the explanations of
+        # a quiz once it is answered, from the result.
+        content=without_answers(current.playbook).content,
         state=state,
         enrolled=progress is not None,
         quiz=quiz,

@@ -1,17 +1,24 @@
 """The staff desk in a real browser (headless Chromium): the queue and its filters, replying
 with the checker's findings as you write, a trainee's reply held for the owner's review,
-and resolving with cause, fix and prevention."""
+resolving with cause, fix and prevention, and a maintenance window scheduled for the
+customers chosen and called off."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from cortesia.embedded import EmbeddedPlatform
 from services.tickets import lifecycle
 from services.tickets.lifecycle import NewTicket
+from services.tickets.models import CustomerReplica
+from shared.bus.tables import outbox
 from tests.browser.conftest import ARTIFACTS, OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
 SignIn = Callable[[Page, str, str], None]
@@ -242,3 +249,83 @@ def test_resolving_needs_cause_fix_and_prevention(
     )
     expect(page.locator("h1 + p .status")).to_have_text("resolved")
     expect(resolve).to_have_count(0)
+
+
+def test_a_maintenance_window_is_scheduled_for_the_customers_chosen_and_called_off(
+    served: tuple[EmbeddedPlatform, str], owner: int, sign_in_staff: SignIn, page: Page
+) -> None:
+    platform, base_url = served
+    tickets = platform.databases["tickets"]
+    with tickets.transaction() as session:
+        for customer_id, name, email in (
+            (5, "Carla Dias", "carla@loja.example"),
+            (6, "Marta Lima", "marta@padaria.example"),
+            (7, "João Reis", "joao@oficina.example"),
+        ):
+            session.add(
+                CustomerReplica(
+                    customer_id=customer_id,
+                    name=name,
+                    email=email,
+                    language="pt-BR",
+                    timezone="America/Sao_Paulo",
+                )
+            )
+    company = ZoneInfo("America/Sao_Paulo")
+    starts = (
+        (datetime.now(UTC) + timedelta(days=3))
+        .astimezone(company)
+        .replace(hour=23, minute=0, second=0, microsecond=0)
+    )
+    sign_in_staff(page, OWNER_EMAIL, OWNER_PASSWORD)
+    page.get_by_role("link", name="Maintenance", exact=True).click()
+    expect(page.get_by_role("heading", name="Maintenance windows")).to_be_visible()
+    expect(page.get_by_text("No maintenance scheduled.")).to_be_visible()
+
+    page.get_by_label("Title (what customers read first)").fill("Mail server upgrade")
+    page.get_by_label("Details (what changes").fill("Incoming mail waits in the queue.")
+    page.get_by_label("Starts").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Ends").fill((starts + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    warning = page.locator("#short-notice")
+    expect(warning).to_be_hidden()
+    search = page.get_by_label("Search customers")
+    search.fill("padaria")
+    search.press("Enter")  # narrows the list; the half-written form is not sent
+    expect(page.get_by_label("Carla Dias")).to_be_hidden()
+    page.get_by_label("Marta Lima").check()
+    search.fill("carla")
+    page.get_by_role("button", name="Choose all shown").click()
+    expect(page.get_by_text("2 chosen")).to_be_visible()
+    search.fill("")
+    expect(page.get_by_label("João Reis")).not_to_be_checked()
+
+    soon = datetime.now(UTC).astimezone(company) + timedelta(hours=6)
+    page.get_by_label("Starts").fill(soon.strftime("%Y-%m-%dT%H:%M"))
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("notify tells the customers at once")
+    page.get_by_label("Starts").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    expect(warning).to_be_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "desk-maintenance.png"), full_page=True)
+
+    page.get_by_role("button", name="Schedule and announce").click()
+    expect(page).to_have_url(f"{base_url}/tickets/desk/maintenance")
+    expect(
+        page.get_by_role("status").filter(has_text="Scheduled: Mail server upgrade.")
+    ).to_be_visible()
+    window = page.locator("article.maintenance-window", has_text="Mail server upgrade")
+    expect(window).to_contain_text(starts.strftime("%d/%m/%Y %H:%M"))
+    expect(window).to_contain_text("2 customers affected")
+    expect(window).to_contain_text("Carla Dias")
+    expect(window).to_contain_text("Marta Lima")
+    expect(window).not_to_contain_text("João Reis")
+    with tickets.transaction() as session:
+        (scheduled,) = session.execute(
+            select(outbox.c.body).where(outbox.c.event_type == "tickets.maintenance_scheduled.v1")
+        ).scalars()
+    assert json.loads(scheduled)["payload"]["customer_ids"] == [5, 6]
+
+    window.get_by_role("button", name="Call off").click()
+    expect(page.get_by_role("status")).to_contain_text("Called off: Mail server upgrade.")
+    expect(window).to_contain_text("called off")
+    expect(window.get_by_role("button", name="Call off")).to_have_count(0)

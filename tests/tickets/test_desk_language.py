@@ -71,6 +71,7 @@ def test_every_desk_page_speaks_portuguese_when_the_browser_asks(
         "/desk/settings": ["Metas de SLA (minutos úteis)", "Respostas prontas", "urgente"],
         "/desk/my-day": ["Meu dia", "Meus chamados em aberto", "Atraso (P-LATE)"],
         "/desk/new": ["Novo chamado", "O que o cliente disse", "site fora do ar"],
+        "/desk/maintenance": ["Janelas de manutenção", "Agendar uma janela", "Início", "Término"],
         "/staff": ["Equipe", "Adicionar alguém", "atendente", "em treinamento"],
         "/audit": ["Registro de auditoria", "Quando"],
     }
