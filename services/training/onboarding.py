@@ -148,7 +148,26 @@ def curriculum(session: Session) -> list[tuple[str, list[Playbook]]]:
         modules.setdefault(lesson.module or "other", []).append(lesson)
     for items in modules.values():
         items.sort(key=lambda lesson: int(lesson.content.get("order", 0)))
-    return list(modules.items())
+    return sorted(modules.items(), key=lambda module: _course_position(module[0]))
+
+
+COURSE = (
+    "foundations",
+    "courtesy",
+    "resolving",
+    "channels-and-hours",
+    "confidentiality",
+    "billing",
+    "care",
+)
+"""The modules in the order a new hire takes them: how to treat a customer first, then
+how to close a problem, then when and how to reach people, what never to share, and
+last the money and the managed customers' care."""
+
+
+def _course_position(module: str) -> tuple[int, str]:
+    # A module the course does not name yet comes after it, by name.
+    return (COURSE.index(module), "") if module in COURSE else (len(COURSE), module)
 
 
 def progress(session: Session, staff_id: int) -> Progress:

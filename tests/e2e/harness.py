@@ -261,25 +261,6 @@ class Platform:
         clock.write_offset(self.clock_file, moment - datetime.now(UTC))
         time.sleep(0.6)  # every process re-reads the file within a quarter of a second
 
-    def run_billing(self) -> str:
-        """Run billing's day now, as an operator rehearsing does after moving the clock
-        (``cortesia billing run``): the worker's own schedule repeats only every half hour.
-        Its events leave through the billing worker's relay like any other."""
-        finished = subprocess.run(
-            [sys.executable, "-m", "cortesia", "billing", "run"],
-            env={**self.environment(), **self.billing_database()},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert finished.returncode == 0, finished.stdout + finished.stderr
-        return finished.stdout
-
-    def billing_database(self) -> dict[str, str]:
-        """Where the billing run finds billing's database (the data directory by default)."""
-        return {}
-
     def next_moment(self, weekday: int, hour: int, minute: int = 0, zone: Any = None) -> datetime:
         """The first ``weekday`` (0 = Monday) at ``hour`` in ``zone`` after the platform's
         now, in a week without Brazilian national holidays (business hours are plain)."""
@@ -315,12 +296,6 @@ class Distributed(Platform):
             "--port", str(port),
             "--logs", str(self.data_dir / "logs"),
         ]  # fmt: skip
-
-    def billing_database(self) -> dict[str, str]:
-        from cortesia.distributed import service_database_urls
-
-        urls = service_database_urls(self.postgres_admin_url, self.database_prefix)
-        return {"CORTESIA_BILLING_DATABASE_URL": urls["billing"]}
 
     def start(self) -> None:
         # Bound before the platform exists: nothing it publishes is missed.

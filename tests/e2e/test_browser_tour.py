@@ -147,12 +147,11 @@ def suspended_customer(platform: Platform, owner: Any, token: str) -> dict[str, 
     # business day before: a week and a bit later is past both.
     after = datetime(due.year, due.month, due.day, 6, tzinfo=SAO_PAULO) + timedelta(days=9)
     platform.set_clock(after)
+    # Billing's own schedule follows the clock: the days are billed as they arrive.
     platform.set_clock(platform.next_moment(WEDNESDAY, 10))
-    summary = platform.run_billing()
     platform.observer.wait_for(
         "billing.account_suspended.v1", lambda p: p["customer_id"] == customer["id"]
     )
-    assert "suspended" in summary, summary
     return {**customer, "plan": plan, "subscription": subscription}
 
 

@@ -112,6 +112,16 @@ def test_every_module_of_the_playbooks_has_a_name_in_both_languages() -> None:
         assert {f"module:{m}" for m in modules} <= set(words), language
 
 
+def test_the_course_runs_in_its_own_order_and_names_every_module(database: Database) -> None:
+    lessons = Path(__file__).parents[2] / "services" / "training" / "playbooks" / "lessons"
+    modules = {yaml.safe_load(path.read_text())["module"] for path in lessons.glob("*.yaml")}
+    assert modules == set(onboarding.COURSE), "every module has its place in the course"
+    with database.transaction() as session:
+        taken = [name for name, _ in onboarding.curriculum(session)]
+    assert taken == list(onboarding.COURSE)
+    assert taken[:2] == ["foundations", "courtesy"]
+
+
 def test_supervision_falls_in_steps_as_modules_are_passed() -> None:
     assert [onboarding.share_for(n, 7) for n in range(8)] == [100, 90, 80, 70, 55, 45, 35, 25]
 
