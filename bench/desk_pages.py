@@ -77,6 +77,7 @@ import services.tickets as tickets_service
 from bench import desk_corpus as corpus
 from bench import desk_seed
 from bench.common import percentile, proc_status
+from services.tickets import desk_pages
 from shared.db import Database
 from shared.testing.servers import PostgresCluster, free_port, wait_for_port
 from shared.web.auth import SESSION_KEY
@@ -395,6 +396,10 @@ class Kind:
 
 
 def _count_text(total: int) -> str:
+    """What the queue's first page says of ``total`` tickets: counted a few pages ahead."""
+    counted_to = (1 + desk_pages.COUNT_AHEAD) * desk_pages.PAGE_SIZE
+    if total > counted_to:
+        return f"More than {counted_to:,} tickets"
     return f"{total} ticket{'' if total == 1 else 's'}"
 
 
