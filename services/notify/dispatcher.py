@@ -152,6 +152,8 @@ class Dispatcher(PeriodicJob):
         )
         with recorder:
             for message in claimed:
+                # Room first: a message is sent only when its outcome can wait its turn.
+                recorder.make_room()
                 recorder.add(self._deliver(message))
         return len(claimed)
 

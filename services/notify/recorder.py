@@ -6,7 +6,7 @@ then a crash would send it again), but a commit per message waits for the disk
 as long as a delivery takes. Here the deliveries go on while the last ones are
 committed: the recorder takes every item that arrived during its previous
 commit as one group. ``most_unrecorded`` bounds how far ahead the producer may
-get; at that many items waiting or being recorded, ``add`` waits.
+get; at that many items waiting or being recorded, ``make_room`` (and ``add``) waits.
 """
 
 from __future__ import annotations
@@ -69,12 +69,18 @@ class GroupRecorder(Generic[Item]):
         if self._failure is not None and error is None:
             raise RecordingFailed(f"recording failed: {self._failure!r}") from self._failure
 
-    def add(self, item: Item) -> None:
+    def make_room(self) -> None:
+        """Wait until one more item may be made: call it before making the item (sending
+        the message), so that what is done and not yet recorded never exceeds the bound."""
         with self._changed:
             while self._failure is None and self._unrecorded >= self._most_unrecorded:
                 self._changed.wait()
             if self._failure is not None:
                 raise RecordingFailed(f"recording failed: {self._failure!r}") from self._failure
+
+    def add(self, item: Item) -> None:
+        self.make_room()
+        with self._changed:
             self._waiting.append(item)
             self._unrecorded += 1
             self._changed.notify_all()
