@@ -395,10 +395,11 @@ class Kind:
         return self.paths[turn % len(self.paths)]
 
 
-def _count_text(total: int) -> str:
-    """What the queue's first page says of ``total`` tickets: counted a few pages ahead."""
+def _count_text(total: int, counted_ahead: bool = False) -> str:
+    """What the queue's first page says of ``total`` tickets (the resolved view counts
+    only a few pages ahead)."""
     counted_to = (1 + desk_pages.COUNT_AHEAD) * desk_pages.PAGE_SIZE
-    if total > counted_to:
+    if counted_ahead and total > counted_to:
         return f"More than {counted_to:,} tickets"
     return f"{total} ticket{'' if total == 1 else 's'}"
 
@@ -437,7 +438,9 @@ def kinds(url: str, samples: int) -> list[Kind]:
             [("/desk/?view=open&department=billing&priority=high", _count_text(filtered_total))],
         ),
         Kind(
-            "queue, resolved view", "queue", [("/desk/?view=resolved", _count_text(resolved_total))]
+            "queue, resolved view",
+            "queue",
+            [("/desk/?view=resolved", _count_text(resolved_total, counted_ahead=True))],
         ),
         Kind(
             "ticket page",

@@ -63,7 +63,8 @@ speak_on(desk)
 desk.add_url_rule("/language/<code>", view_func=choose_language)
 PAGE_SIZE = 50
 COUNT_AHEAD = 20
-"""How many pages past the one shown the queue counts; beyond, it says "more than"."""
+"""How many pages past the one shown the resolved view counts; beyond, it says "more
+than"."""
 VIEWS = ("open", "mine", "unassigned", "waiting", "emergency", "resolved", "all")
 STAFF_ROLES = ("agent", "billing", "trainee")
 
@@ -113,14 +114,21 @@ def _queue_page(
     conditions: list[ColumnElement[bool]],
     order: search.Order,
     page: int,
+    counted_to: int | None,
 ) -> tuple[list[Ticket], int]:
-    """A page of the view and its count, up to ``COUNT_AHEAD`` pages past this one (the
-    page says "more than" beyond): an index answers each of the two on its own, and a
-    resolved view of a hundred thousand tickets is not counted to the last one for each
-    page shown."""
-    ceiling = (page + COUNT_AHEAD) * PAGE_SIZE
-    matching = select(Ticket.id).where(*conditions).limit(ceiling + 1).subquery()
-    total = session.execute(select(func.count()).select_from(matching)).scalar_one()
+    """A page of the view and its count: an index answers each of the two on its own.
+
+    With ``counted_to`` the count stops one past it (the page says "more than"): the
+    resolved view, all of the desk's history, is not counted to its last ticket for
+    each page shown. The views of work still to do are counted exactly; they are small,
+    and a limit there would only lead the planner to scan for rows that are not there.
+    """
+    if counted_to is None:
+        counted = select(func.count()).select_from(Ticket).where(*conditions)
+    else:
+        matching = select(Ticket.id).where(*conditions).limit(counted_to + 1).subquery()
+        counted = select(func.count()).select_from(matching)
+    total = session.execute(counted).scalar_one()
     tickets = session.execute(
         select(Ticket)
         .where(*conditions)
@@ -164,12 +172,13 @@ def queue() -> Any:
                 Ticket.created_at.asc(),
             ]
         )
+        counted_to = (page + COUNT_AHEAD) * PAGE_SIZE if view == "resolved" else None
         searched = search.text_conditions(session, text)
         if searched:
             # The matching is the costly part: done once for the page and its count.
             tickets, total = search.page_with_total(session, conditions + searched, order, page)
         else:
-            tickets, total = _queue_page(session, conditions, order, page)
+            tickets, total = _queue_page(session, conditions, order, page, counted_to)
         states = clocks.standings(session, tickets)
         names = dict(session.execute(select(StaffMember.id, StaffMember.name)).all())
         held = session.execute(
@@ -179,7 +188,7 @@ def queue() -> Any:
             "tickets/desk/queue.html",
             tickets=tickets,
             total=total,
-            counted_to=(page + COUNT_AHEAD) * PAGE_SIZE,
+            counted_to=counted_to,
             page=page,
             page_size=PAGE_SIZE,
             states=states,

@@ -6,14 +6,14 @@ rate limit and the audit log."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask
 from pytest import MonkeyPatch
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.tickets import desk_pages
-from services.tickets.models import AuditEntry, StaffMember
+from services.tickets.models import AuditEntry, StaffMember, Ticket
 from services.tickets.replicas import billing_state, training_policy
 from shared.db import Database
 from tests.support.staff import StaffSession
@@ -61,18 +61,24 @@ def test_the_queue_shows_emergencies_first_with_their_clocks(
     assert agent.get("/", headers=HTML).status_code == 302
 
 
-def test_a_long_view_is_counted_a_few_pages_ahead_not_to_the_end(
+def test_the_resolved_view_is_counted_a_few_pages_ahead_the_open_work_exactly(
     app: Flask, database: Database, staff: dict[str, StaffMember], monkeypatch: MonkeyPatch
 ) -> None:
     monkeypatch.setattr(desk_pages, "PAGE_SIZE", 2)
     monkeypatch.setattr(desk_pages, "COUNT_AHEAD", 1)
     carla(database)
-    for _ in range(6):
-        open_one(database)
+    opened = [open_one(database) for _ in range(6)]
     agent = session_of(app, staff["agent"])
-    first = agent.get("/desk/", headers=HTML).text
+    assert "6 tickets" in agent.get("/desk/", headers=HTML).text, "open work, counted exactly"
+    with database.transaction() as session:
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id.in_(opened))
+            .values(status="closed", resolved_at=datetime.now(UTC))
+        )
+    first = agent.get("/desk/?view=resolved", headers=HTML).text
     assert "More than 4 tickets" in first and "page=2" in first
-    third = agent.get("/desk/?page=3", headers=HTML).text
+    third = agent.get("/desk/?view=resolved&page=3", headers=HTML).text
     assert "6 tickets" in third and "More than" not in third and "page=4" not in third
 
 
