@@ -24,6 +24,7 @@ from services.training.content import without_answers
 from services.training.models import Enrolment, StaffMemberReplica
 from shared.db import Database
 from shared.web import current_staff, roles_required
+from shared.web.staff_language import staff_language
 
 portal = Blueprint("portal", __name__, url_prefix="/learn", template_folder="templates")
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -89,11 +90,6 @@ WORDS = {
         "module:billing": "Cobrança",
     },
 }
-
-
-def staff_language() -> str:
-    best = request.accept_languages.best_match(["pt-BR", "pt", "en"], default="en")
-    return "pt-BR" if best and best.startswith("pt") else "en"
 
 
 def text_in(value: Any, language: str) -> str:
