@@ -34,12 +34,6 @@ from shared.config import SERVICES, ConfigurationError, data_dir_from, load_sett
     show_default=True,
     help="With --postgres-url: the databases are named <prefix>_<service>.",
 )
-@click.option(
-    "--database-prefix",
-    default="cortesia",
-    show_default=True,
-    help="With --postgres-url: the databases are named <prefix>_<service>.",
-)
 @click.option("--host", default="127.0.0.1", show_default=True, help="The gateway's interface.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--web-workers", default=1, show_default=True, type=click.IntRange(1, 16))
