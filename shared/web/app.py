@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from structlog.contextvars import bind_contextvars, clear_contextvars
 from werkzeug.exceptions import HTTPException
 
+from shared.business_hours import BusinessCalendar
 from shared.config import Settings
 from shared.db import Database
 from shared.logging import configure_logging, get_logger, new_correlation_id
@@ -33,6 +34,10 @@ SHARED_TEMPLATES = Path(__file__).parent / "templates"
 CORRELATION_HEADER = "X-Correlation-ID"
 
 log = get_logger(__name__)
+
+
+COMPANY_CALENDAR = BusinessCalendar()
+"""Whose clock staff pages show moments on."""
 
 
 def create_service_app(
@@ -66,12 +71,23 @@ def create_service_app(
     app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(SHARED_TEMPLATES)])  # type: ignore[list-item]
     app.jinja_env.globals["service_name"] = settings.service
     app.context_processor(layout_context)
+    app.jinja_env.filters["company_time"] = company_time
     CSRFProtect(app)
     init_auth(app)
     _install_request_context(app)
     _install_error_pages(app)
     app.register_blueprint(_health_blueprint(settings, database, bus_database))
     return app
+
+
+def company_time(moment: datetime | None, pattern: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored moment as staff read it: on the company's clock (São Paulo), not UTC's.
+    SQLite hands moments back naive; they are stored in UTC."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(COMPANY_CALENDAR.zone).strftime(pattern)
 
 
 def _install_request_context(app: Flask) -> None:

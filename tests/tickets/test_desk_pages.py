@@ -16,6 +16,7 @@ from services.tickets import desk_pages
 from services.tickets.models import AuditEntry, StaffMember, Ticket
 from services.tickets.replicas import billing_state, training_policy
 from shared.db import Database
+from shared.web.app import company_time
 from tests.support.staff import StaffSession
 from tests.tickets.conftest import PASSWORD, announced, feed
 from tests.tickets.test_desk import CARLA_SUBSCRIPTION, GOOD_REPLY, RUDE_REPLY, carla, open_one
@@ -89,6 +90,11 @@ def test_a_suspended_customers_ticket_says_why_in_words(
     ticket_id = open_one(database)
     page = session_of(app, staff["agent"]).get(f"/desk/tickets/{ticket_id}", headers=HTML)
     assert "Hospedagem Pro suspended (non payment)." in page.text
+    with database.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        # The customer's message is dated on the company's clock, as staff live it.
+        assert company_time(ticket.created_at) in page.text
     assert "not used yet" in page.text and "the customer&#39;s one grace" in page.text
 
 

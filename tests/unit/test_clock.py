@@ -59,3 +59,12 @@ def test_a_process_travels_on_its_own_and_comes_back() -> None:
     finally:
         clock.travel(None)
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=1)
+
+
+def test_staff_pages_show_stored_moments_on_the_companys_clock() -> None:
+    from shared.web.app import company_time
+
+    # 01:30 UTC on 21 March is 22:30 of the 20th in São Paulo; SQLite hands it back naive.
+    assert company_time(datetime(2026, 3, 21, 1, 30)) == "20/03/2026 22:30"
+    assert company_time(datetime(2026, 3, 21, 1, 30, tzinfo=UTC), "%d/%m %H:%M") == "20/03 22:30"
+    assert company_time(None) == ""
