@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
-from waitress.server import create_server
+from werkzeug.serving import make_server
 
 from cortesia.embedded import EmbeddedPlatform, build_embedded
 from cortesia.platform import settings_for_all
@@ -30,11 +30,15 @@ OWNER_PASSWORD = "correct horse battery"
 def served(tmp_path: Path) -> Iterator[tuple[EmbeddedPlatform, str]]:
     platform = build_embedded(settings_for_all(env={}, data_dir=tmp_path))
     platform.start()
-    server = create_server(platform.wsgi_app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    # Werkzeug's threaded server stops cleanly between tests (waitress's loop can be
+    # caught in select() on a socket its close() just shut).
+    server = make_server("127.0.0.1", 0, platform.wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield platform, f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    yield platform, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+    server.server_close()
     platform.stop()
 
 
