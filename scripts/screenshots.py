@@ -30,11 +30,11 @@ from playwright.sync_api import (
     Page,
     ViewportSize,
     expect,
-    sync_playwright,
 )
 
+from shared.testing.chromium import system_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 STARTUP_SECONDS = 300
 OWNER = "helena@cortesia.example"
@@ -205,16 +205,9 @@ def main() -> None:
     out: Path = parser.parse_args().out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     print("Starting the demo company (about a minute)...")
-    with demo_platform() as (url, password), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with demo_platform() as (url, password), system_chromium() as browser:
         camera = Camera(browser, url, out)
-        try:
-            take(camera, password)
-        finally:
-            browser.close()
+        take(camera, password)
     total = sum(path.stat().st_size for path in camera.saved)
     print(f"{len(camera.saved)} screenshots, {total // 1024} KiB in all")
 

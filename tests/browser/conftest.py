@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -18,8 +17,8 @@ from cortesia.embedded import EmbeddedPlatform, build_embedded
 from cortesia.platform import settings_for_all
 from services.tickets.staff import add_staff
 from shared.bus.tables import outbox
+from shared.testing.chromium import system_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 OWNER_NAME = "Ana Souza"
 OWNER_EMAIL = "ana@example.com"
@@ -49,13 +48,8 @@ def base_url(served: tuple[EmbeddedPlatform, str]) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with system_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

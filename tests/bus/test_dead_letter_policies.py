@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,6 @@ def test_the_command_writes_the_policies_and_keeps_the_rest(tmp_path: Path) -> N
 
 
 def test_a_policy_matches_its_own_queue_only() -> None:
-    import re
-
     pattern = re.compile(dead_letter_policy("tickets.billing_events")["pattern"])
     assert pattern.match("tickets.billing_events")
     for other in ("tickets.billing_events.parked", "tickets.billing_events.retry.200ms"):

@@ -173,6 +173,38 @@ def text_of(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
+def portal_link_after(platform: Platform, email: str, already: int) -> str:
+    """The path of the portal's sign-in link in the first mail to ``email`` past the
+    ``already`` it had: other mail to the customer (billing's, say) may come meanwhile."""
+    sign_in_link = re.compile(r"https?://\S+/portal/sign-in/\S+")
+
+    def links() -> list[str]:
+        fresh = mails_to(platform.sink, email)[already:]
+        return [found.group(0) for m in fresh if (found := sign_in_link.search(text_of(m)))]
+
+    found = eventually(links, bool, what=f"the portal's sign-in link to {email}")
+    return str(found[-1]).replace(platform.url, "")
+
+
+def eventually(
+    look: Callable[[], Any],
+    until: Callable[[Any], bool],
+    timeout: float = 60,
+    what: str = "",
+) -> Any:
+    """What ``look`` returns once ``until`` holds for it: a replica catching up, a mail or
+    a message arriving through the bus."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = look()
+        if until(seen):
+            return seen
+        assert time.monotonic() < deadline, (
+            f"{what or 'still not so'} after {timeout:.0f} s: {seen}"
+        )
+        time.sleep(0.3)
+
+
 # -- the running platform ------------------------------------------------------------------
 
 
@@ -394,19 +426,5 @@ def customer_in_portal(platform: Platform, email: str, language: str = "pt-BR") 
     customer.page(f"/tickets/portal/language/{language}")
     already = len(mails_to(platform.sink, email))
     customer.form("/tickets/portal/link", {"email": email})
-    # Other mail to the customer (billing's, say) may arrive meanwhile: the link's is the one.
-    sign_in_link = re.compile(r"https?://\S+/portal/sign-in/\S+")
-    deadline = time.monotonic() + 60
-    while True:
-        fresh = mails_to(platform.sink, email)[already:]
-        links = [found for m in fresh if (found := sign_in_link.search(text_of(m)))]
-        if links:
-            link = links[-1]
-            break
-        assert time.monotonic() < deadline, (
-            f"the portal's sign-in link never arrived; events: "
-            f"{[e['event_type'] for e in platform.observer.seen]}\n{platform.log_tail()}"
-        )
-        time.sleep(0.2)
-    customer.page(link.group(0).replace(platform.url, ""))
+    customer.page(portal_link_after(platform, email, already))
     return customer

@@ -34,6 +34,7 @@ from tests.e2e.harness import (
     Envelope,
     Observer,
     Platform,
+    eventually,
     mails_to,
     owner_signed_in,
     text_of,
@@ -154,24 +155,18 @@ def phone_ticket(owner: Browser, customer: dict[str, Any], subject: str) -> int:
 
 def desk_view(owner: Browser, ticket_id: int, until: Callable[[dict[str, Any]], bool]) -> Any:
     """The ticket as the desk sees it, once what it shows satisfies ``until``."""
-    deadline = time.monotonic() + 60
-    while True:
-        ticket = owner.api("GET", f"/tickets/api/tickets/{ticket_id}")
-        if until(ticket) or time.monotonic() > deadline:
-            return ticket
-        time.sleep(0.3)
+    return eventually(lambda: owner.api("GET", f"/tickets/api/tickets/{ticket_id}"), until)
 
 
 def notification_of(owner: Browser, customer: dict[str, Any], event: Envelope) -> Any:
     """Notify's message for ``event`` to the customer, once notify has planned it."""
-    deadline = time.monotonic() + 60
-    while True:
+
+    def planned() -> list[Any]:
         found = owner.api("GET", f"/notify/api/notifications?customer_id={customer['id']}")
-        planned = [n for n in found["notifications"] if n["source_event_id"] == event["event_id"]]
-        if planned or time.monotonic() > deadline:
-            assert len(planned) == 1, found
-            return planned[0]
-        time.sleep(0.3)
+        return [n for n in found["notifications"] if n["source_event_id"] == event["event_id"]]
+
+    [notification] = eventually(planned, bool, what=f"notify's message for {event['event_type']}")
+    return notification
 
 
 def suspended_at_desk(ticket: dict[str, Any]) -> bool:
@@ -194,14 +189,12 @@ def wait_for_nth(
     observer: Observer, event_type: str, where: Callable[[dict[str, Any]], bool], count: int
 ) -> Envelope:
     """The ``count``-th event of ``event_type`` whose payload satisfies ``where``."""
-    deadline = time.monotonic() + 60
-    while True:
-        found = [e for e in observer.of_type(event_type) if where(e["payload"])]
-        if len(found) >= count:
-            return found[count - 1]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{len(found)} {event_type}, not {count}, within 60 s")
-        time.sleep(0.2)
+    found = eventually(
+        lambda: [e for e in observer.of_type(event_type) if where(e["payload"])],
+        lambda seen: len(seen) >= count,
+        what=f"{count} {event_type}",
+    )
+    return found[count - 1]
 
 
 def subject_has(words: str) -> Callable[[EmailMessage], bool]:

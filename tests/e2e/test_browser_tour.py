@@ -22,14 +22,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import CHROMIUM
+from shared.testing.chromium import system_chromium
 from tests.e2e.harness import (
     OWNER,
     Platform,
     customer_in_portal,
+    mails_to,
     owner_signed_in,
+    portal_link_after,
     text_of,
     wait_for_mail,
 )
@@ -60,13 +62,8 @@ COURTEOUS_REPLY = (
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with system_chromium() as launched:
         yield launched
-        launched.close()
 
 
 class Tour:
@@ -162,27 +159,8 @@ def staff_password_link(platform: Platform, email: str) -> str:
     return found.group(0).replace(platform.url, "")
 
 
-def portal_sign_in_link(platform: Platform, email: str, after: int) -> str:
-    deadline = time.monotonic() + 60
-    while True:
-        mails = [m for m in platform.sink.messages if email in str(m["To"]).lower()]
-        links = [
-            found.group(0)
-            for m in mails[after:]
-            if (found := re.search(r"https?://\S+/portal/sign-in/\S+", text_of(m)))
-        ]
-        if links:
-            return links[-1].replace(platform.url, "")
-        assert time.monotonic() < deadline, "the portal's sign-in link never arrived"
-        time.sleep(0.2)
-
-
 def is_customer(customer_id: int) -> Callable[[dict[str, Any]], bool]:
     return lambda payload: bool(payload["customer_id"] == customer_id)
-
-
-def mails_to_count(platform: Platform, email: str) -> int:
-    return len([m for m in platform.sink.messages if email in str(m["To"]).lower()])
 
 
 # -- the steps ---------------------------------------------------------------------------
@@ -268,11 +246,11 @@ def test_a_day_at_the_company_through_the_gateway(platform: Platform, tour: Tour
     customer = tour.person()
     customer.goto("/tickets/portal/")
     expect(customer.get_by_role("heading", name="Sign in to follow your requests")).to_be_visible()
-    before = mails_to_count(platform, marta["email"])
+    before = len(mails_to(platform.sink, marta["email"]))
     customer.get_by_label("Your email address").fill(marta["email"])
     customer.get_by_role("button", name="Email me a sign-in link").click()
     expect(customer.get_by_role("heading", name="Check your inbox")).to_be_visible()
-    customer.goto(portal_sign_in_link(platform, marta["email"], before))
+    customer.goto(portal_link_after(platform, marta["email"], before))
     expect(customer.get_by_role("heading", name="Your requests")).to_be_visible()
     expect(customer.get_by_text(f"Signed in as {marta['email']}")).to_be_visible()
     customer.get_by_role("link", name="Open a new request").click()

@@ -5,9 +5,7 @@ window announced ahead to each customer it affects."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -20,6 +18,7 @@ from tests.e2e.harness import (
     Browser,
     Platform,
     customer_in_portal,
+    eventually,
     mails_to,
     owner_signed_in,
     sign_in,
@@ -33,17 +32,6 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 WEDNESDAY = 2
-
-
-def eventually(look: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 60) -> Any:
-    """What ``look`` returns once ``until`` holds for it (a replica catching up)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        seen = look()
-        if until(seen):
-            return seen
-        assert time.monotonic() < deadline, f"still not so after {timeout:.0f} s: {seen}"
-        time.sleep(0.3)
 
 
 def subscribed(owner: Browser, customer: dict[str, Any], plan_name: str, price: int) -> int:
