@@ -13,10 +13,12 @@ process of its own:
    ``billing.invoice_issued.v1`` events for N distinct customers (pt-BR, es and
    en mixed) at 11:30 on a business day, so nothing is held:
 
-   - **Cortesia**: each event is planned with ``plan_event`` in a transaction of
-     its own, as notify's subscriber handles it (which renders it), then
-     ``Dispatcher.drain()`` sends everything through a real ``SmtpChannel``.
-     Planning and delivery are timed apart and together.
+   - **Cortesia**: the events, as they arrive from the bus (the envelopes' JSON),
+     go through notify's subscriber as its consumer takes them: ``process_batch``
+     in batches of the consumer's size (envelope decoded and validated, inbox
+     record, ``plan_event``, which renders; one transaction per batch, a
+     savepoint per event); then ``Dispatcher.drain()`` sends everything through a
+     real ``SmtpChannel``. Planning and delivery are timed apart and together.
    - **smtplib**: the baseline. The messages Cortesia rendered are read back
      from the notifications table and built once with ``EmailMessage`` (same
      headers, text, html and transfer encoding), untimed; then one
@@ -25,7 +27,7 @@ process of its own:
    The headline ratio is Cortesia's render+deliver rate over smtplib's rate.
 
 2. **Held-message release.** H events at 03:00 (São Paulo) on a Wednesday are
-   planned (in transactions of 100: this is the seed, not the measure), so their
+   planned the same way (this is the seed, not the measure), so their
    H notifications are ``held`` until 10:00. A dispatcher whose clock reads
    09:59:59 must send nothing; then its clock is moved to 10:00 and ``drain()``
    is timed until all H are sent.
@@ -59,7 +61,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -77,10 +78,13 @@ from services.notify.channels import SmtpChannel, SmtpSettings
 from services.notify.config import NotifyConfig
 from services.notify.dispatcher import Dispatcher, message_id
 from services.notify.models import Notification
-from services.notify.planning import plan_event
 from services.notify.rendering import render, sample_context
+from services.notify.subscribers import messages
+from shared.bus.consumer import BATCH_SIZE
+from shared.bus.subscriber import Outcome, process_batch
 from shared.bus.tables import outbox
 from shared.db import Database
+from shared.events import Envelope
 from shared.logging import configure_logging
 from shared.migrations import upgrade
 from shared.testing.servers import PostgresCluster, free_port
@@ -105,7 +109,6 @@ CUSTOMERS = (
     ("en", "USD"),
 )
 """(language, currency) by customer number modulo 5: three in five write in Portuguese."""
-SEED_PER_TRANSACTION = 100
 MAX_MESSAGE = 32 * 2**20
 
 
@@ -272,8 +275,21 @@ def invoice_payload(number: int) -> dict[str, Any]:
     }
 
 
-def events(count: int) -> list[tuple[str, dict[str, Any]]]:
-    return [(str(uuid.uuid4()), invoice_payload(number)) for number in range(1, count + 1)]
+def events(count: int, moment: datetime) -> list[bytes]:
+    """The invoice events as billing publishes them at ``moment``: the envelopes' JSON."""
+    return [
+        Envelope(EVENT, "billing", invoice_payload(number), occurred_at=moment).to_json()
+        for number in range(1, count + 1)
+    ]
+
+
+def handle(database: Database, bodies: list[bytes]) -> None:
+    """Notify's subscriber, as its consumer runs it: batch after batch, each committed."""
+    for start in range(0, len(bodies), BATCH_SIZE):
+        results = process_batch(database, messages, bodies[start : start + BATCH_SIZE])
+        outcomes = {result.outcome for result in results}
+        if outcomes != {Outcome.HANDLED}:
+            raise SystemExit(f"notify's subscriber did not handle every event: {results}")
 
 
 def warm_up() -> None:
@@ -304,13 +320,10 @@ def fixed(moment: datetime) -> Any:
 def run_cortesia(url: str, port: int, count: int) -> dict[str, Any]:
     database = Database(url)
     database.ping()
-    incoming = events(count)
+    incoming = events(count, BUSINESS_HOURS.astimezone(UTC))
     warm_up()
-    now = BUSINESS_HOURS.astimezone(UTC)
     started = time.perf_counter()
-    for event_id, payload in incoming:
-        with database.transaction() as session:
-            plan_event(session, CONFIG, EVENT, event_id, payload, now)
+    handle(database, incoming)
     planned = time.perf_counter()
     with database.transaction() as session:
         statuses = _statuses(session)
@@ -373,14 +386,10 @@ def prebuilt(row: Notification, config: NotifyConfig) -> EmailMessage:
 def seed_held(url: str, count: int) -> dict[str, Any]:
     database = Database(url)
     database.ping()
-    incoming = events(count)
+    incoming = events(count, NIGHT.astimezone(UTC))
     warm_up()
-    now = NIGHT.astimezone(UTC)
     started = time.perf_counter()
-    for start in range(0, count, SEED_PER_TRANSACTION):
-        with database.transaction() as session:
-            for event_id, payload in incoming[start : start + SEED_PER_TRANSACTION]:
-                plan_event(session, CONFIG, EVENT, event_id, payload, now)
+    handle(database, incoming)
     seeded = time.perf_counter() - started
     with database.transaction() as session:
         statuses = _statuses(session)
@@ -616,7 +625,7 @@ def report(results: list[dict[str, Any]], arguments: argparse.Namespace) -> None
     print(f"Notify delivery, {machine()}")
     print(f"Throughput: {arguments.messages} invoice messages, one SMTP connection to a "
           "counting sink; rates in messages/s")  # fmt: skip
-    print("| database | render (plan_event) | deliver (drain) | render + deliver | smtplib "
+    print("| database | render (subscriber) | deliver (drain) | render + deliver | smtplib "
           "| ratio | deliver alone / smtplib | Cortesia peak RSS MiB | bytes per message "
           "| sink CPU ms per message |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -2,7 +2,7 @@
 
 The subscriber's handler writes one row through the session it is given; an
 ``after_commit`` hook on SQLAlchemy sessions records when the transaction
-holding that row and the inbox record committed.
+holding that row and the inbox record committed (one transaction may hold a batch).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ class Contender:
             session.execute(
                 insert(side_effects).values(subscriber=name, event_id=received.event_id, seq=seq)
             )
-            session.info[_SEQ] = seq
+            # Several events may share a transaction (the consumer handles batches).
+            session.info.setdefault(_SEQ, []).append(seq)
 
         event.listen(Session, "after_commit", self._after_commit)
         self.consumer = SubscriberConsumer(
@@ -58,9 +59,9 @@ class Contender:
         self.threads: list[threading.Thread] = []
 
     def _after_commit(self, session: Session) -> None:
-        seq = session.info.pop(_SEQ, None)
-        if seq is not None:
-            self.recorder.record(seq, time.time())
+        committed_at = time.time()
+        for seq in session.info.pop(_SEQ, ()):
+            self.recorder.record(seq, committed_at)
 
     @property
     def settings(self) -> dict[str, Any]:

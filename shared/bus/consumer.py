@@ -4,12 +4,17 @@ Every message is acknowledged only after its fate is durable: handled and
 committed, or re-published (with a confirm) to the subscriber's own delay
 queue or parked queue. A crash at any point before the ack makes RabbitMQ
 deliver the message again, and the inbox absorbs the repeat.
+
+Messages are handled in batches (``process_batch``: one transaction, a savepoint
+each): what the broker has already sent ahead (up to the prefetch) is taken
+together, up to ``batch_size``, so a burst costs one commit per batch instead of
+one per message. A lone message waits at most ``linger_seconds`` for company.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +22,7 @@ from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
 from shared.bus.connection import connect_patiently, recoverable_errors
-from shared.bus.subscriber import Outcome, Subscriber, process_message
+from shared.bus.subscriber import Outcome, Result, Subscriber, process_batch
 from shared.bus.topology import (
     ATTEMPT_HEADER,
     PARKED_AT_HEADER,
@@ -32,6 +37,9 @@ from shared.events.envelope import CONTENT_TYPE
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+
+BATCH_SIZE = 50
+"""Messages handled in one transaction at most (and no more than the prefetch)."""
 
 
 def _publish_direct(
@@ -74,8 +82,12 @@ class SubscriberConsumer:
         max_attempts: int = 5,
         retry_base_seconds: float = 1.0,
         prefetch: int = 100,
+        batch_size: int = BATCH_SIZE,
+        linger_seconds: float = 0.005,
         heartbeat_seconds: int = 20,
     ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.database = database
         self.subscriber = subscriber
         self.amqp_url = amqp_url
@@ -83,15 +95,25 @@ class SubscriberConsumer:
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
         self.prefetch = prefetch
+        self.batch_size = min(batch_size, prefetch)
+        """No more than the broker sends ahead unacknowledged."""
+        self.linger_seconds = linger_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.stopping = threading.Event()
         self.ready = threading.Event()
         """Set once the consumer is subscribed (tests wait on it)."""
 
-    # -- one message ---------------------------------------------------------
+    # -- a batch -------------------------------------------------------------
 
-    def on_message(self, message: Message, publisher: Connection) -> None:
-        result = process_message(self.database, self.subscriber, message.body)
+    def handle(self, messages: list[Message], publisher: Connection) -> None:
+        """Handle ``messages`` together, then settle and acknowledge each."""
+        bodies = [message.body for message in messages]
+        for message, result in zip(
+            messages, process_batch(self.database, self.subscriber, bodies), strict=True
+        ):
+            self.settle(message, result, publisher)
+
+    def settle(self, message: Message, result: Result, publisher: Connection) -> None:
         if result.outcome is Outcome.FAILED:
             attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
             if attempt < self.max_attempts:
@@ -154,19 +176,35 @@ class SubscriberConsumer:
             )
             channel.basic_qos(0, self.prefetch, False)
             queue = Queue(self.subscriber.name, channel=channel, no_declare=True)
-            consumer = Consumer(
-                channel,
-                queues=[queue],
-                no_ack=False,
-                on_message=lambda message: self.on_message(message, publisher),
-            )
+            arrived: list[Message] = []
+            consumer = Consumer(channel, queues=[queue], no_ack=False, on_message=arrived.append)
             with consumer:
                 log.info("consumer.subscribed", subscriber=self.subscriber.name)
                 self.ready.set()
                 while not self.stopping.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        connection.drain_events(timeout=1.0)
+                    self._gather(connection, arrived)
+                    if arrived:
+                        batch = arrived[:]
+                        arrived.clear()
+                        self.handle(batch, publisher)
                     connection.heartbeat_check()
+
+    def _gather(self, connection: Connection, arrived: list[Message]) -> None:
+        """Wait up to a second for a message, then for ``linger_seconds`` more take what
+        the broker sends after it (a burst is already on its way: the prefetch)."""
+        try:
+            connection.drain_events(timeout=1.0)
+        except TimeoutError:
+            return
+        deadline = time.monotonic() + self.linger_seconds
+        while len(arrived) < self.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                connection.drain_events(timeout=remaining)
+            except TimeoutError:
+                return
 
     def run(self) -> None:
         failures = 0

@@ -14,6 +14,9 @@ beside the services' databases:
 - A delivery is deleted only after the handler's transaction (inbox record
   included) committed, so a restart re-delivers whatever was not handled, and
   the inbox skips what was handled but not yet deleted.
+- A subscriber's due deliveries are handled as one batch (``process_batch``: one
+  transaction, a savepoint each) and settled in one bus transaction: two commits
+  for the batch instead of two per event.
 - Failures back off exponentially per delivery and park after N attempts;
   invalid messages park at once. One subscriber's retries touch only its own
   delivery rows.
@@ -42,9 +45,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from shared.bus.outbox import OutboxPruner, claim_pending, mark_published
-from shared.bus.subscriber import Outcome, Subscriber, process_message, retry_delay
+from shared.bus.subscriber import Outcome, Result, Subscriber, process_batch, retry_delay
 from shared.db import Database
 from shared.logging import get_logger
 
@@ -139,9 +143,11 @@ class EmbeddedBus:
                 .order_by(deliveries.c.id)
                 .limit(limit)
             ).all()
-        for delivery in due:
-            result = process_message(database, subscriber, delivery.body.encode())
-            self._settle(delivery.id, delivery.attempts + 1, result.outcome, result.reason)
+        if due:
+            results = process_batch(database, subscriber, [d.body.encode() for d in due])
+            with self.bus.transaction() as session:
+                for delivery, result in zip(due, results, strict=True):
+                    self._settle(session, delivery.id, delivery.attempts + 1, result)
         with self.bus.transaction() as session:
             return session.execute(
                 select(deliveries.c.due_at)
@@ -150,38 +156,38 @@ class EmbeddedBus:
                 .limit(1)
             ).scalar()
 
-    def _settle(self, delivery_id: int, attempts: int, outcome: Outcome, reason: str) -> None:
+    def _settle(self, session: Session, delivery_id: int, attempts: int, result: Result) -> None:
         row = deliveries.c
-        with self.bus.transaction() as session:
-            if outcome in (Outcome.HANDLED, Outcome.DUPLICATE, Outcome.IGNORED):
-                session.execute(delete(deliveries).where(row.id == delivery_id))
-            elif outcome is Outcome.INVALID:
-                session.execute(
-                    update(deliveries)
-                    .where(row.id == delivery_id)
-                    .values(status=PARKED, reason=reason, parked_at=time.time(), attempts=0)
+        outcome, reason = result.outcome, result.reason
+        if outcome in (Outcome.HANDLED, Outcome.DUPLICATE, Outcome.IGNORED):
+            session.execute(delete(deliveries).where(row.id == delivery_id))
+        elif outcome is Outcome.INVALID:
+            session.execute(
+                update(deliveries)
+                .where(row.id == delivery_id)
+                .values(status=PARKED, reason=reason, parked_at=time.time(), attempts=0)
+            )
+        elif attempts >= self.max_attempts:
+            session.execute(
+                update(deliveries)
+                .where(row.id == delivery_id)
+                .values(
+                    status=PARKED,
+                    attempts=attempts,
+                    parked_at=time.time(),
+                    reason=f"failed {attempts} times; last: {reason}",
                 )
-            elif attempts >= self.max_attempts:
-                session.execute(
-                    update(deliveries)
-                    .where(row.id == delivery_id)
-                    .values(
-                        status=PARKED,
-                        attempts=attempts,
-                        parked_at=time.time(),
-                        reason=f"failed {attempts} times; last: {reason}",
-                    )
+            )
+        else:
+            session.execute(
+                update(deliveries)
+                .where(row.id == delivery_id)
+                .values(
+                    attempts=attempts,
+                    reason=reason,
+                    due_at=time.time() + retry_delay(attempts, self.retry_base_seconds),
                 )
-            else:
-                session.execute(
-                    update(deliveries)
-                    .where(row.id == delivery_id)
-                    .values(
-                        attempts=attempts,
-                        reason=reason,
-                        due_at=time.time() + retry_delay(attempts, self.retry_base_seconds),
-                    )
-                )
+            )
 
     # -- threads ---------------------------------------------------------------
 

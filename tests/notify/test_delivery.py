@@ -20,7 +20,6 @@ from services.notify.models import (
     Notification,
     StaffContact,
 )
-from services.notify.recorder import RecordingFailed
 from shared.bus.tables import outbox
 from shared.db import Database
 from shared.testing.provider import FakeProvider
@@ -541,7 +540,7 @@ def test_a_batch_sends_the_others_when_the_server_refuses_one_for_now(
     assert mail.message["Message-ID"].startswith(f"<n{greylisted.id}.")
 
 
-def test_deliveries_are_recorded_while_the_next_go_out_and_a_crash_sends_few_again(
+def test_deliveries_are_recorded_in_small_groups_and_a_crash_sends_few_again(
     database: Database, sink: MailSink, dispatcher: Dispatcher, clock: Clock
 ) -> None:
     invoices_at_noon(database, 10)
@@ -556,11 +555,26 @@ def test_deliveries_are_recorded_while_the_next_go_out_and_a_crash_sends_few_aga
         recorded.extend(o.notification_id for o in outcomes)
 
     dispatcher._record = record_then_die_on_the_second_group  # type: ignore[method-assign]
-    with pytest.raises(RecordingFailed):
+    with pytest.raises(ConnectionError):
         dispatcher.run_once()
     statuses = [n.status for n in notifications(database)]
     delivered = len(received(sink, len(recorded)))
     assert statuses.count("sent") == len(recorded)
-    # Sent but not recorded: at most the recorder's limit, sent again later (same Message-ID).
-    assert delivered - len(recorded) <= dispatcher.most_unrecorded
-    assert delivered < 10, "the sender stopped when recording failed"
+    # The first group recorded; the second sent but not recorded (sent again later, with
+    # the same Message-ID); nothing sent after the failure.
+    assert len(recorded) == 3
+    assert delivered == 6, "the sender stopped when recording failed"
+
+    # Later the interrupted three go again under their own Message-IDs, and the rest once.
+    first_copies = {m.recipients: m.message["Message-ID"] for m in sink.deliveries[3:6]}
+    dispatcher._record = record  # type: ignore[method-assign]
+    clock.now += dispatcher.stale_after + timedelta(minutes=1)
+    sink.clear()
+    assert dispatcher.drain() == 7
+    again = {m.recipients: m.message["Message-ID"] for m in received(sink, 7)}
+    assert {r: again[r] for r in first_copies} == first_copies
+    assert [n.status for n in notifications(database)] == ["sent"] * 10
+    sent_events = outbox_events(database, "notify.notification_sent.v1")
+    assert sorted(e["notification_id"] for e in sent_events) == [
+        n.id for n in notifications(database)
+    ]
