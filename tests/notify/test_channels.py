@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import email
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
+from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -20,6 +25,7 @@ from services.notify.channels import (
     SmtpSettings,
     provider_channels_from_env,
 )
+from services.notify.channels.mime import email_bytes, parse_address
 from shared.testing.provider import FakeProvider
 from shared.testing.servers import free_port
 from shared.testing.smtp import MailSink, Stage
@@ -484,3 +490,136 @@ def test_long_accented_headers_are_folded_and_read_back_whole(
     plain = message.get_body(preferencelist=("plain",))
     assert plain is not None and plain["Content-Transfer-Encoding"] == "quoted-printable"
     assert plain.get_content().strip() == long_line.strip()
+
+
+# -- accented headers as RFC 2047 encoded words -------------------------------------
+
+SENDER = parse_address("avisos@cortesia.example", "Cortesía Hospedagem")
+ENCODED_WORD = re.compile(r"=\?utf-8\?b\?([A-Za-z0-9+/=]*)\?=")
+
+
+def built(message: Outgoing) -> tuple[bytes, EmailMessage]:
+    """``message``'s bytes as they go out, and the email package's reading of them."""
+    raw = email_bytes(message, SENDER)
+    return raw, cast(EmailMessage, email.message_from_bytes(raw, policy=policy.default))
+
+
+def header_lines(raw: bytes, name: str) -> list[str]:
+    """The lines of header ``name`` as sent: its first line and its continuations."""
+    head = raw.partition(b"\r\n\r\n")[0].decode("ascii").split("\r\n")
+    start = next(i for i, line in enumerate(head) if line.startswith(f"{name}: "))
+    end = start + 1
+    while end < len(head) and head[end].startswith(" "):
+        end += 1
+    return head[start:end]
+
+
+def assert_well_encoded(lines: list[str]) -> None:
+    """Lines of at most 78 characters, each a fold and one or more whole encoded words
+    of at most 75 characters, each word readable on its own."""
+    assert all(len(line) <= 78 for line in lines), lines
+    assert all(line.startswith(" ") for line in lines[1:])
+    first_value = lines[0].partition(": ")[2]
+    assert_whole_words(" ".join([first_value, *lines[1:]]))
+
+
+def assert_whole_words(text: str) -> None:
+    """``text`` is encoded words and spaces only; each word decodes alone."""
+    assert ENCODED_WORD.sub("", text).strip(" ") == "", text
+    for word in ENCODED_WORD.finditer(text):
+        assert len(word.group()) <= 75
+        # A word that split a character would not decode alone.
+        base64.b64decode(word.group(1), validate=True).decode("utf-8")
+
+
+def test_a_long_accented_subject_reads_back_exactly_from_short_lines_of_whole_words() -> None:
+    subject = (
+        "Fatura nº 2026000012 disponível — vence em 10/12 🎉 Ação necessária: "
+        "pagamento pendente, hospedagem e domínio ✅ "
+        "obrigado pela preferência, Sr. João! 😀🙏"
+    )
+    assert len(subject) == 150
+
+    raw, message = built(replace(EMAIL, subject=subject))
+
+    lines = header_lines(raw, "Subject")
+    assert len(lines) > 1
+    assert_well_encoded(lines)
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    assert message["Subject"] == subject
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Fatura nº 2026000012 disponível — vence em 10/12",
+        "Olá",
+        "ação",
+        "😀",
+        "Preço: R$ 10,00 =?utf-8?q?não?= é_isto?",
+        " espaços à volta ",
+        "😀" * 40,  # four bytes each: a word's 45 bytes would cut one in the middle
+        "€" * 60,
+    ],
+)
+def test_accented_subjects_read_back_exactly(subject: str) -> None:
+    raw, message = built(replace(EMAIL, subject=subject))
+
+    assert_well_encoded(header_lines(raw, "Subject"))
+    assert message["Subject"] == subject
+
+
+def test_an_accented_extra_header_is_encoded_like_the_subject() -> None:
+    note = "Observação do cliente: entregar após às 18h — obrigado! 😀 " * 2
+    # Names of every length up to what leaves room for a word: the first line's room
+    # shrinks with the name.
+    for name in (f"X-{'N' * length}" for length in range(1, 55)):
+        raw, message = built(replace(EMAIL, headers={name: note}))
+
+        assert_well_encoded(header_lines(raw, name))
+        assert message[name] == note
+
+
+@pytest.mark.parametrize(
+    "name", ["João", "Conceição, Ñandú & Cia. Ltda.", 'Zoë "a Tia" Müller', "日本語の名前"]
+)
+def test_accented_display_names_read_back_exactly(name: str) -> None:
+    raw, message = built(replace(EMAIL, to_name=name))
+
+    for header in ("From", "To"):
+        lines = header_lines(raw, header)
+        assert all(len(line) <= 78 for line in lines)
+        assert all(len(word) <= 75 for word in ENCODED_WORD.findall("".join(lines)))
+    assert message["To"].addresses[0].display_name == name
+    assert message["To"].addresses[0].addr_spec == "joao.silva@example.com.br"
+    assert message["From"].addresses[0].display_name == "Cortesía Hospedagem"
+    assert message["From"].addresses[0].addr_spec == "avisos@cortesia.example"
+
+
+def test_a_long_accented_display_name_is_folded_between_whole_words() -> None:
+    # 45 bytes, what a word holds, would end inside "Alimentos".
+    name = "Hotel Conceição Ñandú Comércio de Alimentos e Serviços de Hospedagem Ltda ME 🏨"
+    raw, message = built(replace(EMAIL, to_name=name))
+
+    lines = header_lines(raw, "To")
+    assert len(lines) > 1
+    assert all(len(line) <= 78 for line in lines)
+    phrase = "".join(lines).removeprefix("To: ").rpartition(" <")[0]
+    assert_whole_words(phrase)
+    # RFC 2047 §6.2: the folding whitespace between two words is not part of the name.
+    assert str(make_header(decode_header(phrase))) == name
+    # Python 3.11's address parser keeps that whitespace (CPython gh-128110); the folds
+    # fall after spaces, so it reads a doubled space, never a word cut in two.
+    assert message["To"].addresses[0].display_name.split() == name.split()
+    assert message["To"].addresses[0].addr_spec == "joao.silva@example.com.br"
+
+
+def test_ascii_and_international_mailboxes_are_written_as_before() -> None:
+    raw, message = built(replace(EMAIL, to_name="Silva, Joao Jr."))
+    assert header_lines(raw, "To") == ['To: "Silva, Joao Jr." <joao.silva@example.com.br>']
+    assert message["To"].addresses[0].display_name == "Silva, Joao Jr."
+
+    # An accented address goes as SMTPUTF8: the whole header in UTF-8, nothing encoded.
+    international = replace(EMAIL, to="joao@exemplo-conceição.com.br", to_name="João")
+    raw = email_bytes(international, SENDER)
+    assert "To: João <joao@exemplo-conceição.com.br>".encode() in raw

@@ -4,9 +4,12 @@ Notify's emails have one known shape: a plain-text part, maybe an html
 alternative, maybe attachments. ``email.message.EmailMessage`` would parse every
 header it is given back into objects and fold every header again when it is
 flattened, which costs a few milliseconds a message, more than delivering it.
-Here the lines are written as they go out, and only the parts that need care are
-left to the standard library's encoders: RFC 2047 words for accented headers
-(``email.header``), quoted-printable and base64 bodies, RFC 2231 file names. A
+Here the lines are written as they go out, accented header values (the subject,
+display names, extra headers) included: they become RFC 2047 encoded words here,
+because a subject carries an invoice number, differs in every message, and no
+cache would spare ``email.header`` its cost, most of a message's. The standard
+library still writes the quoted-printable and base64 bodies and the RFC 2231
+file names, and folds the rare all-ASCII value too long for one line. A
 receiver reads the result like any other MIME message (the tests read it back
 with the email package).
 """
@@ -19,11 +22,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email import policy
 from email.errors import MessageError
-from email.header import Header
 from email.headerregistry import Address
 from email.quoprimime import body_encode
 from email.utils import encode_rfc2231, format_datetime
-from functools import lru_cache
 
 from services.notify.channels.base import Attachment, Outgoing
 
@@ -33,6 +34,8 @@ LINE_LENGTH = 78
 is quoted-printable encoded (as the email package does)."""
 QUOTED_PRINTABLE_LINE = 76
 """RFC 2045's limit for a quoted-printable line."""
+ENCODED_WORD_LENGTH = 75
+"""RFC 2047's limit for one encoded word, ``=?utf-8?b?`` and ``?=`` included."""
 
 # Set from the notification itself; a caller's extra header must not duplicate them (two
 # Message-IDs would defeat the receiver's duplicate check).
@@ -54,7 +57,7 @@ def email_bytes(message: Outgoing, sender: Address) -> bytes:
     when it cannot be built (a bad address, Message-ID or extra header)."""
     recipient = parse_address(message.to, message.to_name or "")
     _check_message_id(message.message_id)
-    lines = [f"From: {mailbox(sender)}", f"To: {mailbox(recipient)}"]
+    lines = [_mailbox_header("From", sender), _mailbox_header("To", recipient)]
     if message.subject is not None:
         lines.append(_header("Subject", message.subject))
     lines.append(_header("Date", format_datetime(datetime.now(UTC))))
@@ -68,13 +71,20 @@ def email_bytes(message: Outgoing, sender: Address) -> bytes:
     return (head + _body(message)).encode("utf-8")
 
 
-def mailbox(address: Address) -> str:
-    """``Name <address>`` for a header: an accented name in RFC 2047 words, unless the
-    address itself is accented (the message then goes as SMTPUTF8, headers in UTF-8)."""
-    name, spec = address.display_name, address.addr_spec
-    if name.isascii() or not spec.isascii():
-        return str(address)  # quotes a name with commas or dots
-    return _encoded_mailbox(name, spec)
+def _mailbox_header(name: str, address: Address) -> str:
+    """``Name: Display Name <address>``: an accented display name in RFC 2047 words,
+    unless the address itself is accented (the message then goes as SMTPUTF8, headers
+    in UTF-8)."""
+    display_name, spec = address.display_name, address.addr_spec
+    if display_name.isascii() or not spec.isascii():
+        return f"{name}: {address}"  # str() quotes a name with commas or dots
+    lines = _encoded_words(display_name, first_line=f"{name}: ")
+    angle_addr = f"<{spec}>"
+    if len(lines[-1]) + 1 + len(angle_addr) <= LINE_LENGTH:
+        lines[-1] += f" {angle_addr}"
+    else:
+        lines.append(f" {angle_addr}")  # folding before the "<" is allowed
+    return CRLF.join(lines)
 
 
 def _check_message_id(message_id: str) -> None:
@@ -93,37 +103,81 @@ def _header(name: str, value: str) -> str:
     if "\r" in value or "\n" in value:
         # A line break would end the header and start another (a Bcc, say).
         raise ValueError(f"the {name} header may not contain linefeed or carriage return")
-    if value.isascii() and (len(name) + 2 + len(value) <= LINE_LENGTH or " " not in value):
-        return f"{name}: {value}"  # short, or one word with nowhere to fold
-    return f"{name}: {_folded(name, value)}"
-
-
-# Cached: the sender's name and a kind's subject in one language repeat from message to
-# message. A value too long for one line is folded by the email package's own rules:
-# rare, so its cost does not matter.
-
-
-@lru_cache(maxsize=1024)
-def _folded(name: str, value: str) -> str:
-    """``value`` as it goes after ``name:``, in RFC 2047 words when it is not ASCII."""
+    first_line = f"{name}: "
     if not value.isascii():
-        word = Header(value, "utf-8").encode()
-        if len(name) + 2 + len(word) <= LINE_LENGTH:
-            return word
-    return _folded_by_the_email_package(name, value)
-
-
-@lru_cache(maxsize=1024)
-def _encoded_mailbox(display_name: str, spec: str) -> str:
-    word = Header(display_name, "utf-8").encode()
-    if len("To: ") + len(word) + len(spec) + 3 <= LINE_LENGTH:
-        return f"{word} <{spec}>"
-    return _folded_by_the_email_package("To", str(Address(display_name, addr_spec=spec)))
+        return CRLF.join(_encoded_words(value, first_line))
+    if len(first_line) + len(value) <= LINE_LENGTH or " " not in value:
+        return first_line + value  # short, or one word with nowhere to fold
+    # An ASCII value too long for its line is rare (subjects are short): the email
+    # package's cost does not matter here.
+    return first_line + _folded_by_the_email_package(name, value)
 
 
 def _folded_by_the_email_package(name: str, value: str) -> str:
     header = policy.SMTP.header_factory(name, value)
     return header.fold(policy=policy.SMTP).partition(":")[2].strip()
+
+
+# -- RFC 2047 encoded words -----------------------------------------------------------
+#
+# Base64 ("b") rather than quoted-printable ("q"): its length is a fixed 4 characters
+# for every 3 bytes, so how many bytes fit in a word is one division, and the same
+# words are valid in a Subject and in a display name (where "q" must escape more).
+
+_WORD_START = "=?utf-8?b?"
+_WORD_END = "?="
+_SHORTEST_WORD = len(_WORD_START) + 8 + len(_WORD_END)
+"""A word that holds any one character: the longest is 4 UTF-8 bytes, 8 in base64."""
+
+
+def _encoded_words(value: str, first_line: str) -> list[str]:
+    """The lines of ``value`` as encoded words, the first after ``first_line``, each
+    further line one folding space and one word; no line longer than LINE_LENGTH
+    unless ``first_line`` alone leaves no room for a word.
+
+    A reader decodes each word on its own, so a word holds whole characters (RFC 2047
+    §5), and drops the folding whitespace between two words (§6.2): a space of the
+    value is inside a word, never the fold itself.
+    """
+    data = value.encode("utf-8")
+    lines: list[str] = []
+    prefix = first_line
+    start = 0
+    while start < len(data):
+        # Beside a header name too long to leave room for a word of one character (a
+        # made-up extra header), that word goes anyway: a line that long is the name's
+        # doing, and within RFC 5322's hard limit of 998. Python's reader would keep the
+        # space of a fold right after the colon as part of the value.
+        room = min(ENCODED_WORD_LENGTH, max(LINE_LENGTH - len(prefix), _SHORTEST_WORD))
+        end = start + _bytes_in_a_word(room)
+        if end < len(data):
+            end = _word_end(data, start, end)
+        encoded = base64.b64encode(data[start:end]).decode("ascii")
+        lines.append(f"{prefix}{_WORD_START}{encoded}{_WORD_END}")
+        prefix, start = " ", end
+    return lines
+
+
+def _bytes_in_a_word(room: int) -> int:
+    """How many bytes fit, base64 encoded, in a word of at most ``room`` characters."""
+    return (room - len(_WORD_START) - len(_WORD_END)) // 4 * 3
+
+
+def _word_end(data: bytes, start: int, limit: int) -> int:
+    """Where the word that starts at ``start`` and may run up to ``limit`` ends."""
+    # Just after a space in the second half of the word, when there is one: a reader
+    # that keeps the fold's whitespace between two words (Python's address parser did,
+    # CPython gh-128110) then shows a doubled space rather than a word cut in two.
+    # A space byte is always a whole character in UTF-8.
+    space = data.rfind(b" ", start + (limit - start) // 2, limit)
+    if space != -1:
+        return space + 1
+    # Otherwise before the character that would not fit whole: back over its
+    # continuation bytes (10xxxxxx) to its first byte.
+    end = limit
+    while data[end] & 0b1100_0000 == 0b1000_0000:
+        end -= 1
+    return end
 
 
 # -- the body ------------------------------------------------------------------------
