@@ -3,20 +3,24 @@ with the channels each chose and the hours staff are on duty.
 
 Every billing event carries the customer's name, address, language and timezone,
 so any of them refreshes the contact: a message never waits for (or misses) a
-``customer_created`` that travels on another queue.
+``customer_created`` that travels on another queue. Since every such event passes
+here, ``remember_customer`` reads and writes the row with plain statements instead of
+building, tracking and flushing an ORM object for it.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from services.notify.models import CHANNELS, CustomerContact, DutySlot, StaffContact
+from services.notify.models import CHANNELS, Base, CustomerContact, DutySlot, StaffContact
 from shared.bus.subscriber import ReceivedEvent, Subscriber
 from shared.business_hours import BusinessCalendar
 from shared.events.contracts import LANGUAGES
@@ -31,25 +35,79 @@ class PreferenceError(ValueError):
     """A channel choice notify cannot accept; the message says why."""
 
 
-def remember_customer(session: Session, data: Mapping[str, Any]) -> CustomerContact:
-    """Create or refresh a customer's contact from any event that describes them."""
-    contact = session.get(CustomerContact, data["customer_id"])
-    if contact is None:
-        contact = CustomerContact(
-            customer_id=data["customer_id"],
-            channels="email",
-            opted_out=False,
-            managed=False,
-            token=secrets.token_urlsafe(32),
-        )
-        session.add(contact)
-    contact.name = data["customer_name"]
-    contact.email = data["email"]
-    contact.language = data["language"]
-    contact.timezone = data["timezone"]
+@dataclass(frozen=True, slots=True)
+class RememberedCustomer:
+    """A customer's contact as ``remember_customer`` left it in the database: the same
+    fields as ``CustomerContact``, without an ORM object behind them."""
+
+    customer_id: int
+    name: str
+    email: str | None
+    language: str
+    second_language: str | None
+    timezone: str
+    managed: bool
+    phone: str | None
+    chat_handle: str | None
+    channels: str
+    opted_out: bool
+    token: str
+
+    def chose(self, channel: str) -> bool:
+        return channel in self.channels.split(",")
+
+
+Customer = CustomerContact | RememberedCustomer
+"""A customer's contact, from the ORM or from ``remember_customer``: either reads the same."""
+
+_CUSTOMERS = Base.metadata.tables["customers"]
+_SELECT_CUSTOMER = select(_CUSTOMERS).where(_CUSTOMERS.c.customer_id == bindparam("customer_id"))
+
+
+def remember_customer(session: Session, data: Mapping[str, Any]) -> Customer:
+    """Create or refresh a customer's contact from any event that describes them.
+
+    The event's description (name, email, language, timezone, and ``managed`` when it
+    says) replaces the stored one; what the customer chose themselves (channels, phone,
+    chat, second language, opting out) and their token stay. Like the ORM, nothing is
+    written when nothing changed."""
+    customer_id = data["customer_id"]
+    described: dict[str, Any] = {
+        "name": data["customer_name"],
+        "email": data["email"],
+        "language": data["language"],
+        "timezone": data["timezone"],
+    }
     if "managed" in data:
-        contact.managed = data["managed"]
-    return contact
+        described["managed"] = data["managed"]
+    held = session.identity_map.get(identity_key(CustomerContact, customer_id))
+    if isinstance(held, CustomerContact):
+        # Read earlier in this transaction: change that object (the ORM writes it), so
+        # the session's copy does not go stale behind a statement of our own.
+        for column, value in described.items():
+            setattr(held, column, value)
+        return held
+    stored = session.execute(_SELECT_CUSTOMER, {"customer_id": customer_id}).mappings().first()
+    if stored is None:
+        new = {
+            "customer_id": customer_id,
+            "second_language": None,
+            "managed": False,
+            "phone": None,
+            "chat_handle": None,
+            "channels": "email",
+            "opted_out": False,
+            "token": secrets.token_urlsafe(32),
+            **described,
+        }
+        session.execute(insert(_CUSTOMERS), new)
+        return RememberedCustomer(**new)
+    changed = {column: value for column, value in described.items() if stored[column] != value}
+    if changed:
+        session.execute(
+            update(_CUSTOMERS).where(_CUSTOMERS.c.customer_id == customer_id).values(changed)
+        )
+    return RememberedCustomer(**{**stored, **changed})
 
 
 @directory.handles("billing.customer_created.v1")

@@ -20,6 +20,16 @@ channels, in which language, and when.
 
 Nothing is sent here: the dispatcher sends what is due. A notification is unique
 per (event, kind, recipient, channel).
+
+Every event notify hears passes through ``plan_event`` (possibly many to a
+transaction, a savepoint each), so it writes with plain statements rather than ORM
+objects, whose tracking and flushing cost more than the statements themselves: the
+source event goes in with ``ON CONFLICT DO NOTHING`` (which tells a first delivery
+from a repeated one in one statement), an event's notifications in one ``INSERT ...
+RETURNING`` for their ids, their log entries in one more, and the owner's template
+edits are read once per transaction. It returns ``PlannedNotification`` records of
+what it wrote. ``write``, for notify's own rarer messages (a fallback channel, a
+failure alert, a report), keeps ORM objects, which its callers go on changing.
 """
 
 from __future__ import annotations
@@ -29,17 +39,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from marshmallow import EXCLUDE, Schema
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notify.catalogue import MessageKind, TemplateText, load_catalogue
 from services.notify.config import NotifyConfig
-from services.notify.directory import on_duty, remember_customer, staff_with_roles
+from services.notify.directory import Customer, on_duty, remember_customer, staff_with_roles
 from services.notify.models import (
     CHANNELS,
+    Base,
     CustomerContact,
     DeliveryLogEntry,
     Maintenance,
@@ -50,6 +62,7 @@ from services.notify.models import (
 )
 from services.notify.rendering import Overrides, RenderFailure, render
 from shared import clock
+from shared.db import insert_rows
 from shared.events import REGISTRY
 
 URGENT_KINDS = frozenset({"alert_emergency", "alert_sla_breached"})
@@ -78,6 +91,67 @@ class Addressee:
     staff: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedNotification:
+    """A notification ``plan_event`` wrote, as it wrote it: the columns of its row, by the
+    same names as ``Notification``'s. Read-only: to change the notification, load it
+    (``session.get(Notification, planned.id)``)."""
+
+    id: int
+    source_event_id: str
+    source_event_type: str
+    kind: str
+    recipient_key: str
+    recipient_name: str
+    customer_id: int | None
+    channel: str
+    address: str | None
+    language: str
+    fell_back_from: str | None
+    urgent: bool
+    status: str
+    not_before: datetime
+    attempts: int
+    subject: str | None
+    body_text: str | None
+    body_html: str | None
+    headers: str | None
+    reason: str | None
+    created_at: datetime
+
+
+class Draft(NamedTuple):
+    """A notification about to be written: its row's columns, and the detail of the first
+    entry in its delivery log."""
+
+    columns: dict[str, Any]
+    detail: str | None
+
+
+_NOTIFICATIONS = Base.metadata.tables["notifications"]
+_DELIVERY_LOG = Base.metadata.tables["delivery_log"]
+_SOURCE_EVENTS = Base.metadata.tables["source_events"]
+
+_INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(
+    _NOTIFICATIONS.c.id, sort_by_parameter_order=True
+)
+"""One statement for all of an event's notifications, handing back their ids in order."""
+
+
+def _insert_if_new(dialect_insert: Any) -> Any:
+    # RETURNING says whether the row went in; rowcount is not reliable across drivers.
+    return (
+        dialect_insert(_SOURCE_EVENTS).on_conflict_do_nothing().returning(_SOURCE_EVENTS.c.event_id)
+    )
+
+
+# Built once: the statement is the same for every event, only its parameters change.
+_REMEMBER_SOURCE = {
+    "postgresql": _insert_if_new(postgresql.insert),
+    "sqlite": _insert_if_new(sqlite.insert),
+}
+
+
 def overrides(session: Session) -> Overrides:
     edited = select(
         TemplateOverride.kind,
@@ -91,6 +165,24 @@ def overrides(session: Session) -> Overrides:
         (row.kind, row.channel, row.language): TemplateText(row.subject, row.text, row.html)
         for row in session.execute(edited)
     }
+
+
+_OVERRIDES_READ = "notify.planning.overrides"
+"""Where ``overrides_in_transaction`` keeps what it read, in the session's ``info``."""
+
+
+def overrides_in_transaction(session: Session) -> Overrides:
+    """``overrides``, read once per transaction. No event edits a template (the owner
+    does, in a transaction of their own), so what the first event planned in a
+    transaction read holds for every other one planned in it."""
+    transaction = session.get_transaction()
+    read = session.info.get(_OVERRIDES_READ)
+    if read is None or read[0] is not transaction:
+        # The transaction object is kept with them: a later transaction is another object.
+        read = (transaction, overrides(session))
+        session.info[_OVERRIDES_READ] = read
+    edits: Overrides = read[1]
+    return edits
 
 
 def log(session: Session, notification: Notification, status: str, detail: str | None) -> None:
@@ -108,42 +200,42 @@ def plan_event(
     event_id: str,
     payload: Mapping[str, Any],
     now: datetime,
-) -> list[Notification]:
+    *,
+    data: Mapping[str, Any] | None = None,
+) -> list[PlannedNotification]:
     """Write the notifications an event causes (none twice) and return them. ``payload``
-    is the event's JSON form, kept for rendering again."""
-    data = load_payload(event_type, payload)
-    written: list[Notification] = []
-    # Everything is read before anything is written, so the rows go to the database
-    # together at the end instead of before each query.
-    with session.no_autoflush:
-        first_time = remember_source(session, event_id, event_type, payload)
-        # A source heard for the first time has no notifications yet: only one heard
-        # again (the bus re-delivered it) needs looking up.
-        done = set() if first_time else written_for(session, event_id)
-        edits = overrides(session)
-        for kind in load_catalogue().for_event(event_type):
-            if not applies(kind.kind, data):
-                continue
-            if kind.kind == "maintenance_reminder" and (
-                data["starts_at"] - config.maintenance_reminder <= now
-            ):
-                continue  # too close to remind: the announcement goes at once instead
-            for addressee, moment in _addressees(session, config, kind, data, now):
-                written.extend(
-                    write(
-                        session,
-                        config,
-                        kind,
-                        addressee,
-                        data,
-                        event_id,
-                        event_type,
-                        moment,
-                        now,
-                        edits,
-                        done=done,
-                    )
-                )
+    is the event's JSON form, kept for rendering again; ``data``, when the caller has
+    it, the same payload already loaded through the event's schema."""
+    if data is None:
+        data = load_payload(event_type, payload)
+    first_time = remember_source(session, event_id, event_type, payload)
+    # A source heard for the first time has no notifications yet: only one heard
+    # again (the bus re-delivered it) needs looking up.
+    done = set() if first_time else written_for(session, event_id)
+    edits = overrides_in_transaction(session)
+    drafts: list[Draft] = []
+    for kind in load_catalogue().for_event(event_type):
+        if not applies(kind.kind, data):
+            continue
+        if kind.kind == "maintenance_reminder" and (
+            data["starts_at"] - config.maintenance_reminder <= now
+        ):
+            continue  # too close to remind: the announcement goes at once instead
+        for addressee, moment in _addressees(session, config, kind, data, now):
+            drafts += _drafts(
+                session,
+                config,
+                kind,
+                addressee,
+                data,
+                event_id,
+                event_type,
+                moment,
+                now,
+                edits,
+                done=done,
+            )
+    written = _insert(session, drafts)
     if event_type == "tickets.maintenance_scheduled.v1":
         session.merge(
             Maintenance(
@@ -269,7 +361,7 @@ def _languages(first: str, second: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(language for language in (first, second, "en") if language))
 
 
-def customer_addressee(contact: CustomerContact, kind: MessageKind) -> Addressee:
+def customer_addressee(contact: Customer, kind: MessageKind) -> Addressee:
     addresses: dict[str, str] = {}
     if contact.email:
         addresses["email"] = contact.email
@@ -422,11 +514,54 @@ def write(
     channels: Sequence[str] | None = None,
     extra: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
-    done: set[NotificationKey] | None = None,
 ) -> list[Notification]:
     """One notification per channel the addressee is reachable on (or one parked email
-    when they are reachable on none). ``done`` holds what the source already has, for a
-    caller writing many (``written_for``); without it each one is looked up."""
+    when they are reachable on none), none the source already has, as ORM objects in the
+    session, each with its first log entry."""
+    written: list[Notification] = []
+    for draft in _drafts(
+        session,
+        config,
+        kind,
+        addressee,
+        data,
+        source_event_id,
+        source_event_type,
+        moment,
+        now,
+        edits,
+        channels=channels,
+        extra=extra,
+        headers=headers,
+    ):
+        notification = Notification(**draft.columns)
+        session.add(notification)
+        session.flush()  # for its id, which the log entry needs
+        log(session, notification, notification.status, draft.detail)
+        written.append(notification)
+    return written
+
+
+def _drafts(
+    session: Session,
+    config: NotifyConfig,
+    kind: MessageKind,
+    addressee: Addressee,
+    data: Mapping[str, Any],
+    source_event_id: str,
+    source_event_type: str,
+    moment: datetime,
+    now: datetime,
+    edits: Overrides,
+    *,
+    channels: Sequence[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    done: set[NotificationKey] | None = None,
+) -> list[Draft]:
+    """The notifications ``write`` describes, rendered, not yet written. ``done`` holds
+    what the source already has, for a caller drafting many (``written_for``): the new
+    ones are added to it. Without it each one is looked up."""
     is_urgent = urgent(kind.kind, data) or kind.kind in TIMED_KINDS
     if channels is not None:
         wanted = [c for c in channels if c in addressee.addresses]
@@ -437,7 +572,7 @@ def write(
         wanted = [c for c in CHANNELS if c in addressee.addresses]
     if not wanted:
         wanted = ["email"]
-    written: list[Notification] = []
+    drafts: list[Draft] = []
     context = context_for(config, addressee, data, **(extra or {}))
     for channel in wanted:
         key = (kind.kind, addressee.key, channel)
@@ -456,32 +591,64 @@ def write(
             continue
         else:
             done.add(key)
-        notification = Notification(
-            source_event_id=source_event_id,
-            source_event_type=source_event_type,
-            kind=kind.kind,
-            recipient_key=addressee.key,
-            recipient_name=addressee.name,
-            customer_id=addressee.customer_id,
-            channel=channel,
-            address=addressee.addresses.get(channel),
-            language=addressee.languages[0],
-            urgent=is_urgent,
-            not_before=moment.astimezone(UTC),
-            attempts=0,
-            created_at=now,
-        )
-        detail = _fill(config, notification, kind, addressee, context, edits, now, headers)
-        session.add(notification)
-        session.flush()
-        log(session, notification, notification.status, detail)
-        written.append(notification)
-    return written
+        # Every column a new row is written with; ``_fill`` settles the words and status.
+        columns: dict[str, Any] = {
+            "source_event_id": source_event_id,
+            "source_event_type": source_event_type,
+            "kind": kind.kind,
+            "recipient_key": addressee.key,
+            "recipient_name": addressee.name,
+            "customer_id": addressee.customer_id,
+            "channel": channel,
+            "address": addressee.addresses.get(channel),
+            "language": addressee.languages[0],
+            "fell_back_from": None,
+            "urgent": is_urgent,
+            "status": "queued",
+            "not_before": moment.astimezone(UTC),
+            "attempts": 0,
+            "subject": None,
+            "body_text": None,
+            "body_html": None,
+            "headers": None,
+            "reason": None,
+            "created_at": now,
+        }
+        detail = _fill(config, columns, kind, addressee, context, edits, now, headers)
+        drafts.append(Draft(columns, detail))
+    return drafts
+
+
+def _insert(session: Session, drafts: Sequence[Draft]) -> list[PlannedNotification]:
+    """Write ``drafts`` and their first log entries, each kind in one statement however
+    many there are (COPY for many log entries on PostgreSQL, see ``insert_rows``)."""
+    if not drafts:
+        return []
+    rows = [draft.columns for draft in drafts]
+    ids = session.execute(_INSERT_NOTIFICATIONS, rows).scalars().all()
+    logged_at = clock.now()
+    insert_rows(
+        session,
+        _DELIVERY_LOG,
+        [
+            {
+                "notification_id": notification_id,
+                "at": logged_at,
+                "status": draft.columns["status"],
+                "detail": draft.detail,
+            }
+            for notification_id, draft in zip(ids, drafts, strict=True)
+        ],
+    )
+    return [
+        PlannedNotification(id=notification_id, **draft.columns)
+        for notification_id, draft in zip(ids, drafts, strict=True)
+    ]
 
 
 def _fill(
     config: NotifyConfig,
-    notification: Notification,
+    columns: dict[str, Any],
     kind: MessageKind,
     addressee: Addressee,
     context: Mapping[str, Any],
@@ -489,46 +656,46 @@ def _fill(
     now: datetime,
     extra_headers: Mapping[str, str] | None = None,
 ) -> str | None:
-    """Render the words and settle the status; returns the delivery log's detail."""
-    if notification.address is None:
-        notification.status = "parked"
-        notification.reason = (
-            f"{addressee.name or addressee.key} has no address for {notification.channel}"
-        )
-        return notification.reason
+    """Render the words into a notification's ``columns`` and settle its status; returns
+    the delivery log's detail."""
+    channel = columns["channel"]
+    if columns["address"] is None:
+        reason = f"{addressee.name or addressee.key} has no address for {channel}"
+        columns.update(status="parked", reason=reason)
+        return reason
     if not kind.transactional and addressee.opted_out:
-        notification.status = "skipped"
-        notification.reason = "the customer opted out of this kind of message"
-        return notification.reason
+        reason = "the customer opted out of this kind of message"
+        columns.update(status="skipped", reason=reason)
+        return reason
     try:
-        rendered = render(kind, notification.channel, addressee.languages, context, edits)
+        rendered = render(kind, channel, addressee.languages, context, edits)
     except RenderFailure as failure:
-        notification.status = "parked"
-        notification.reason = failure.reason
+        columns.update(status="parked", reason=failure.reason)
         return failure.reason
-    notification.language = rendered.language
-    notification.fell_back_from = rendered.fell_back_from
-    notification.subject = rendered.subject
-    notification.body_text = rendered.text
-    notification.body_html = rendered.html
+    columns["language"] = rendered.language
+    columns["fell_back_from"] = rendered.fell_back_from
+    columns["subject"] = rendered.subject
+    columns["body_text"] = rendered.text
+    columns["body_html"] = rendered.html
     headers: dict[str, str] = dict(extra_headers or {})
     links = context["links"]
     if not kind.transactional and links.get("unsubscribe"):
         headers["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    notification.headers = json.dumps(headers) if headers else None
+    columns["headers"] = json.dumps(headers) if headers else None
     details = []
     if rendered.fell_back_from:
         details.append(
-            f"no {rendered.fell_back_from} text for {kind.kind} {notification.channel}: "
+            f"no {rendered.fell_back_from} text for {kind.kind} {channel}: "
             f"written in {rendered.language}"
         )
-    if notification.not_before > now + timedelta(seconds=1):
-        notification.status = "held"
-        local = notification.not_before.astimezone(config.calendar_in(addressee.timezone).zone)
+    not_before: datetime = columns["not_before"]
+    if not_before > now + timedelta(seconds=1):
+        columns["status"] = "held"
+        local = not_before.astimezone(config.calendar_in(addressee.timezone).zone)
         details.append(f"held until {local.isoformat(timespec='minutes')} ({addressee.timezone})")
     else:
-        notification.status = "queued"
+        columns["status"] = "queued"
     return "; ".join(details) or None
 
 
@@ -558,11 +725,11 @@ def remember_source(
     messages (``event_type`` not on the bus) their context. True when it is new.
 
     Every notification's source is remembered before the notification is written, in the
-    same transaction: a source that is new has no notifications yet."""
-    if session.get(SourceEvent, event_id) is not None:
-        return False
-    session.add(SourceEvent(event_id=event_id, event_type=event_type, payload=json.dumps(payload)))
-    return True
+    same transaction: a source that is new has no notifications yet. A source already
+    kept stays as it was."""
+    statement = _REMEMBER_SOURCE[session.get_bind().dialect.name]
+    source = {"event_id": event_id, "event_type": event_type, "payload": json.dumps(payload)}
+    return session.execute(statement, source).first() is not None
 
 
 def written_for(session: Session, source_event_id: str) -> set[NotificationKey]:
