@@ -32,7 +32,13 @@ def plan(session: Session, event: ReceivedEvent) -> None:
     occurred_at = event.envelope.occurred_at
     moment = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
     plan_event(
-        session, current_config(), event.event_type, event.event_id, event.envelope.payload, moment
+        session,
+        current_config(),
+        event.event_type,
+        event.event_id,
+        event.envelope.payload,
+        moment,
+        data=event.data,  # loaded through its schema already
     )
 
 
