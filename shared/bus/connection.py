@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from kombu import Connection
+from kombu.exceptions import OperationalError
 
 from shared.logging import get_logger
 
@@ -27,13 +28,19 @@ def connect_patiently(connection: Connection, stopping: threading.Event, who: st
         if stopping.is_set():
             raise InterruptedError(f"{who} stopping")
 
-    connection.ensure_connection(
-        max_retries=None,
-        interval_start=0.5,
-        interval_step=1,
-        interval_max=5,
-        errback=lambda exc, interval: log.warning(
-            "bus.broker_unreachable", client=who, error=str(exc), retry_in=interval
-        ),
-        callback=give_up_if_stopping,
-    )
+    try:
+        connection.ensure_connection(
+            max_retries=None,
+            interval_start=0.5,
+            interval_step=1,
+            interval_max=5,
+            errback=lambda exc, interval: log.warning(
+                "bus.broker_unreachable", client=who, error=str(exc), retry_in=interval
+            ),
+            callback=give_up_if_stopping,
+        )
+    except OperationalError as error:
+        # kombu re-raises what the callback raised as its own library error.
+        if isinstance(error.__cause__, InterruptedError):
+            raise error.__cause__ from None
+        raise
