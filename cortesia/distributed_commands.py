@@ -136,12 +136,18 @@ def _close_when_a_child_stops(supervisor: Any, server: Any) -> _Watcher:
 
 
 def _free_ports() -> dict[str, int]:
-    ports = {}
-    for service in SERVICES:
-        with socket.socket() as probe:
+    """A free port for each service's web process, no two the same: every probe stays
+    bound until all are chosen (a port released at once can be handed out again)."""
+    probes = [socket.socket() for _ in SERVICES]
+    try:
+        for probe in probes:
             probe.bind(("127.0.0.1", 0))
-            ports[service] = probe.getsockname()[1]
-    return ports
+        return {
+            service: probe.getsockname()[1] for service, probe in zip(SERVICES, probes, strict=True)
+        }
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 # -- the clock -------------------------------------------------------------------
