@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, insert, text
+from sqlalchemy import Column, Engine, Table, create_engine, event, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,6 +69,26 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
         return [int(value) for value in rows.scalars()]
     largest = session.execute(text(f'SELECT coalesce(max(id), 0) FROM "{table}"')).scalar_one()
     return list(range(int(largest) + 1, int(largest) + 1 + count))
+
+
+class InsertIfNew:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of one row into ``table``, built once for each
+    database: calling it inserts the row and says whether it went in (False: a row with
+    the same key was there already, and stays as it was)."""
+
+    def __init__(self, table: Table, key: Column[Any]) -> None:
+        # RETURNING says whether the row went in; rowcount is not reliable across drivers.
+        self._statements = {
+            "postgresql": postgresql.insert(table).on_conflict_do_nothing().returning(key),
+            "sqlite": sqlite.insert(table).on_conflict_do_nothing().returning(key),
+        }
+
+    def __call__(self, session: Session, row: Mapping[str, Any]) -> bool:
+        dialect = session.get_bind().dialect.name
+        statement = self._statements.get(dialect)
+        if statement is None:  # pragma: no cover - only the two supported databases
+            raise RuntimeError(f"unsupported database {dialect}")
+        return session.execute(statement, row).first() is not None
 
 
 COPY_FROM_ROWS = 10

@@ -21,8 +21,8 @@ channels, in which language, and when.
 Nothing is sent here: the dispatcher sends what is due. A notification is unique
 per (event, kind, recipient, channel).
 
-Every event notify hears passes through ``plan_event`` (possibly many to a
-transaction, a savepoint each), so it writes with plain statements rather than ORM
+Every event notify hears passes through ``plan_event`` (many to a transaction when
+the subscriber handles a batch), so it writes with plain statements rather than ORM
 objects, whose tracking and flushing cost more than the statements themselves: the
 source event goes in with ``ON CONFLICT DO NOTHING`` (which tells a first delivery
 from a repeated one in one statement), an event's notifications in one ``INSERT ...
@@ -43,7 +43,6 @@ from typing import Any, NamedTuple
 
 from marshmallow import EXCLUDE, Schema
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notify.catalogue import MessageKind, TemplateText, load_catalogue
@@ -62,7 +61,7 @@ from services.notify.models import (
 )
 from services.notify.rendering import Overrides, RenderFailure, render
 from shared import clock
-from shared.db import insert_rows
+from shared.db import InsertIfNew, insert_rows
 from shared.events import REGISTRY
 
 URGENT_KINDS = frozenset({"alert_emergency", "alert_sla_breached"})
@@ -138,18 +137,7 @@ _INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(
 """One statement for all of an event's notifications, handing back their ids in order."""
 
 
-def _insert_if_new(dialect_insert: Any) -> Any:
-    # RETURNING says whether the row went in; rowcount is not reliable across drivers.
-    return (
-        dialect_insert(_SOURCE_EVENTS).on_conflict_do_nothing().returning(_SOURCE_EVENTS.c.event_id)
-    )
-
-
-# Built once: the statement is the same for every event, only its parameters change.
-_REMEMBER_SOURCE = {
-    "postgresql": _insert_if_new(postgresql.insert),
-    "sqlite": _insert_if_new(sqlite.insert),
-}
+_REMEMBER_SOURCE = InsertIfNew(_SOURCE_EVENTS, _SOURCE_EVENTS.c.event_id)
 
 
 def overrides(session: Session) -> Overrides:
@@ -727,9 +715,8 @@ def remember_source(
     Every notification's source is remembered before the notification is written, in the
     same transaction: a source that is new has no notifications yet. A source already
     kept stays as it was."""
-    statement = _REMEMBER_SOURCE[session.get_bind().dialect.name]
     source = {"event_id": event_id, "event_type": event_type, "payload": json.dumps(payload)}
-    return session.execute(statement, source).first() is not None
+    return _REMEMBER_SOURCE(session, source)
 
 
 def written_for(session: Session, source_event_id: str) -> set[NotificationKey]:

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.bus.tables import inbox
+from shared.db import InsertIfNew
 from shared.events import Envelope
 
-
-def _insert_if_new(insert: Any) -> Any:
-    # RETURNING says whether the row went in; rowcount is not reliable across drivers.
-    return insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-
-
-# Built once: the statement is the same for every message, only its parameters change.
-_INSERT_IF_NEW = {
-    "postgresql": _insert_if_new(postgresql.insert),
-    "sqlite": _insert_if_new(sqlite.insert),
-}
+_INSERT_IF_NEW = InsertIfNew(inbox, inbox.c.event_id)
 
 
 def remember(session: Session, subscriber: str, envelope: Envelope) -> bool:
@@ -31,17 +20,13 @@ def remember(session: Session, subscriber: str, envelope: Envelope) -> bool:
     Runs in the handler's own transaction, so the record and the handler's
     writes commit together or not at all.
     """
-    dialect = session.get_bind().dialect.name
-    statement = _INSERT_IF_NEW.get(dialect)
-    if statement is None:  # pragma: no cover - only the two supported databases
-        raise RuntimeError(f"unsupported database {dialect}")
-    parameters = {
+    row = {
         "subscriber": subscriber,
         "event_id": envelope.event_id,
         "event_type": envelope.event_type,
         "handled_at": datetime.now(UTC),
     }
-    return session.execute(statement, parameters).first() is not None
+    return _INSERT_IF_NEW(session, row)
 
 
 def was_handled(session: Session, subscriber: str, event_id: str) -> bool:

@@ -128,8 +128,10 @@ def process_batch(
     events: list[tuple[int, ReceivedEvent]] = []
     for index, body in enumerate(bodies):
         received = _receive(subscriber, body)
-        results.append(received if isinstance(received, Result) else None)
-        if not isinstance(received, Result):
+        if isinstance(received, Result):
+            results.append(received)
+        else:
+            results.append(None)  # handled below
             events.append((index, received))
     if len(events) == 1:  # its own transaction already
         index, _ = events[0]
