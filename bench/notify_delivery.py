@@ -15,10 +15,11 @@ process of its own:
 
    - **Cortesia**: the events, as they arrive from the bus (the envelopes' JSON),
      go through notify's subscriber as its consumer takes them: ``process_batch``
-     in batches of the consumer's size (envelope decoded and validated, inbox
-     record, ``plan_event``, which renders; one transaction per batch, a
-     savepoint per event); then ``Dispatcher.drain()`` sends everything through a
-     real ``SmtpChannel``. Planning and delivery are timed apart and together.
+     in batches of the consumer's size (envelopes decoded and validated, inbox
+     records, ``plan_events``, which renders; one transaction per batch, the
+     batch's events planned together); then ``Dispatcher.drain()`` sends
+     everything through a real ``SmtpChannel``. Planning and delivery are timed
+     apart and together.
    - **smtplib**: the baseline. The messages Cortesia rendered are read back
      from the notifications table and built once with ``EmailMessage`` (same
      headers, text, html and transfer encoding), untimed; then one

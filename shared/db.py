@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Engine, Table, create_engine, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -77,6 +79,7 @@ class InsertIfNew:
     the same key was there already, and stays as it was)."""
 
     def __init__(self, table: Table, key: Column[Any]) -> None:
+        self._key = key.name
         # RETURNING says whether the row went in; rowcount is not reliable across drivers.
         self._statements = {
             "postgresql": postgresql.insert(table).on_conflict_do_nothing().returning(key),
@@ -84,11 +87,42 @@ class InsertIfNew:
         }
 
     def __call__(self, session: Session, row: Mapping[str, Any]) -> bool:
+        return session.execute(self._statement(session), row).first() is not None
+
+    def each(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
+        """Insert all ``rows`` in one statement; for each, in order, whether it went in (of
+        rows with the same key, the first goes in)."""
+        if not rows:
+            return []
+        new = set(session.execute(self._statement(session), list(rows)).scalars())
+        went_in = []
+        for row in rows:
+            key = row[self._key]
+            went_in.append(key in new)
+            new.discard(key)
+        return went_in
+
+    def _statement(self, session: Session) -> Any:
         dialect = session.get_bind().dialect.name
         statement = self._statements.get(dialect)
         if statement is None:  # pragma: no cover - only the two supported databases
             raise RuntimeError(f"unsupported database {dialect}")
-        return session.execute(statement, row).first() is not None
+        return statement
+
+
+def once_per_transaction(session: Session, key: str, read: Callable[[Session], T]) -> T:
+    """``read(session)``, called once in each of the session's transactions: later calls
+    in the same transaction return what the first read. For what a transaction's work
+    reads many times and does not change itself (the owner's template edits, the staff
+    roster); ``key`` names it in the session's ``info``."""
+    transaction = session.get_transaction()
+    kept = session.info.get(key)
+    if kept is None or kept[0] is not transaction:
+        # The transaction object is kept with the value: a later transaction is another.
+        kept = (transaction, read(session))
+        session.info[key] = kept
+    value: T = kept[1]
+    return value
 
 
 COPY_FROM_ROWS = 10

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -61,7 +61,6 @@ Customer = CustomerContact | RememberedCustomer
 """A customer's contact, from the ORM or from ``remember_customer``: either reads the same."""
 
 _CUSTOMERS = Base.metadata.tables["customers"]
-_SELECT_CUSTOMER = select(_CUSTOMERS).where(_CUSTOMERS.c.customer_id == bindparam("customer_id"))
 
 
 def remember_customer(session: Session, data: Mapping[str, Any]) -> Customer:
@@ -71,7 +70,55 @@ def remember_customer(session: Session, data: Mapping[str, Any]) -> Customer:
     says) replaces the stored one; what the customer chose themselves (channels, phone,
     chat, second language, opting out) and their token stay. Like the ORM, nothing is
     written when nothing changed."""
-    customer_id = data["customer_id"]
+    (contact,) = remember_customers(session, [data])
+    return contact
+
+
+def remember_customers(
+    session: Session, descriptions: Sequence[Mapping[str, Any]]
+) -> list[Customer]:
+    """``remember_customer`` for several descriptions, in order, with one read for all
+    and one write for the new ones: for each, the contact as it stands after it (a
+    customer described twice is refreshed twice)."""
+    held: dict[int, CustomerContact] = {}
+    for data in descriptions:
+        customer_id = data["customer_id"]
+        in_session = session.identity_map.get(identity_key(CustomerContact, customer_id))
+        if isinstance(in_session, CustomerContact):
+            # Read earlier in this transaction: change that object (the ORM writes it),
+            # so the session's copy does not go stale behind a statement of our own.
+            held[customer_id] = in_session
+    wanted = sorted({data["customer_id"] for data in descriptions} - set(held))
+    stored: dict[int, dict[str, Any]] = {}
+    if wanted:
+        rows = session.execute(select(_CUSTOMERS).where(_CUSTOMERS.c.customer_id.in_(wanted)))
+        stored = {row["customer_id"]: dict(row) for row in rows.mappings()}
+    current = dict(stored)
+    contacts: list[Customer] = []
+    for data in descriptions:
+        customer_id, described = data["customer_id"], _description(data)
+        if customer_id in held:
+            for column, value in described.items():
+                setattr(held[customer_id], column, value)
+            contacts.append(held[customer_id])
+            continue
+        current[customer_id] = {**current.get(customer_id, _new_contact(customer_id)), **described}
+        contacts.append(RememberedCustomer(**current[customer_id]))
+    new = [current[customer_id] for customer_id in current if customer_id not in stored]
+    if new:
+        session.execute(insert(_CUSTOMERS), new)
+    for customer_id, before in stored.items():
+        after = current[customer_id]
+        changed = {column: value for column, value in after.items() if before[column] != value}
+        if changed:
+            session.execute(
+                update(_CUSTOMERS).where(_CUSTOMERS.c.customer_id == customer_id).values(changed)
+            )
+    return contacts
+
+
+def _description(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What an event says of its customer."""
     described: dict[str, Any] = {
         "name": data["customer_name"],
         "email": data["email"],
@@ -80,34 +127,21 @@ def remember_customer(session: Session, data: Mapping[str, Any]) -> Customer:
     }
     if "managed" in data:
         described["managed"] = data["managed"]
-    held = session.identity_map.get(identity_key(CustomerContact, customer_id))
-    if isinstance(held, CustomerContact):
-        # Read earlier in this transaction: change that object (the ORM writes it), so
-        # the session's copy does not go stale behind a statement of our own.
-        for column, value in described.items():
-            setattr(held, column, value)
-        return held
-    stored = session.execute(_SELECT_CUSTOMER, {"customer_id": customer_id}).mappings().first()
-    if stored is None:
-        new = {
-            "customer_id": customer_id,
-            "second_language": None,
-            "managed": False,
-            "phone": None,
-            "chat_handle": None,
-            "channels": "email",
-            "opted_out": False,
-            "token": secrets.token_urlsafe(32),
-            **described,
-        }
-        session.execute(insert(_CUSTOMERS), new)
-        return RememberedCustomer(**new)
-    changed = {column: value for column, value in described.items() if stored[column] != value}
-    if changed:
-        session.execute(
-            update(_CUSTOMERS).where(_CUSTOMERS.c.customer_id == customer_id).values(changed)
-        )
-    return RememberedCustomer(**{**stored, **changed})
+    return described
+
+
+def _new_contact(customer_id: int) -> dict[str, Any]:
+    """A contact's columns before any description: the customer has chosen nothing yet."""
+    return {
+        "customer_id": customer_id,
+        "second_language": None,
+        "managed": False,
+        "phone": None,
+        "chat_handle": None,
+        "channels": "email",
+        "opted_out": False,
+        "token": secrets.token_urlsafe(32),
+    }
 
 
 @directory.handles("billing.customer_created.v1")
@@ -190,35 +224,57 @@ def customer_by_token(session: Session, token: str) -> CustomerContact | None:
 # -- duty ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Roster:
+    """The active staff, by id, and their duty slots: whom an alert can go to."""
+
+    members: Sequence[StaffContact]
+    slots: Mapping[int, Sequence[DutySlot]]
+
+    @classmethod
+    def read(cls, session: Session) -> Roster:
+        members = session.execute(
+            select(StaffContact)
+            .where(StaffContact.active.is_(True))
+            .order_by(StaffContact.staff_id)
+        ).scalars()
+        slots: dict[int, list[DutySlot]] = {}
+        for slot in session.execute(select(DutySlot)).scalars():
+            slots.setdefault(slot.staff_id, []).append(slot)
+        return cls(list(members), slots)
+
+    def member(self, staff_id: int) -> StaffContact | None:
+        return next((member for member in self.members if member.staff_id == staff_id), None)
+
+    def with_roles(self, roles: Sequence[str]) -> list[StaffContact]:
+        return [member for member in self.members if member.role in roles]
+
+    def on_duty(
+        self, moment: datetime, calendar: BusinessCalendar, roles: Sequence[str] = ALERTED_ROLES
+    ) -> list[StaffContact]:
+        """Those of ``roles`` on duty at ``moment``: by their own slots, or, for those
+        without slots, by the company's business hours."""
+        local = moment.astimezone(calendar.zone)
+        open_now = calendar.is_open(moment)
+        return [
+            member
+            for member in self.with_roles(roles)
+            if (
+                _within(self.slots[member.staff_id], local.weekday(), local.time())
+                if member.staff_id in self.slots
+                else open_now
+            )
+        ]
+
+
 def on_duty(
     session: Session,
     moment: datetime,
     calendar: BusinessCalendar,
     roles: Sequence[str] = ALERTED_ROLES,
 ) -> list[StaffContact]:
-    """Active staff of ``roles`` on duty at ``moment``: by their own slots, or, for those
-    without slots, by the company's business hours."""
-    members = list(
-        session.execute(
-            select(StaffContact)
-            .where(StaffContact.active.is_(True), StaffContact.role.in_(roles))
-            .order_by(StaffContact.staff_id)
-        ).scalars()
-    )
-    slots: dict[int, list[DutySlot]] = {}
-    for slot in session.execute(select(DutySlot)).scalars():
-        slots.setdefault(slot.staff_id, []).append(slot)
-    local = moment.astimezone(calendar.zone)
-    open_now = calendar.is_open(moment)
-    return [
-        member
-        for member in members
-        if (
-            _within(slots[member.staff_id], local.weekday(), local.time())
-            if member.staff_id in slots
-            else open_now
-        )
-    ]
+    """Active staff of ``roles`` on duty at ``moment`` (``Roster.on_duty``)."""
+    return Roster.read(session).on_duty(moment, calendar, roles)
 
 
 def _within(slots: Sequence[DutySlot], weekday: int, clock: time) -> bool:
@@ -226,10 +282,4 @@ def _within(slots: Sequence[DutySlot], weekday: int, clock: time) -> bool:
 
 
 def staff_with_roles(session: Session, roles: Sequence[str]) -> list[StaffContact]:
-    return list(
-        session.execute(
-            select(StaffContact)
-            .where(StaffContact.active.is_(True), StaffContact.role.in_(roles))
-            .order_by(StaffContact.staff_id)
-        ).scalars()
-    )
+    return Roster.read(session).with_roles(roles)

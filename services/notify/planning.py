@@ -21,15 +21,19 @@ channels, in which language, and when.
 Nothing is sent here: the dispatcher sends what is due. A notification is unique
 per (event, kind, recipient, channel).
 
-Every event notify hears passes through ``plan_event`` (many to a transaction when
-the subscriber handles a batch), so it writes with plain statements rather than ORM
-objects, whose tracking and flushing cost more than the statements themselves: the
-source event goes in with ``ON CONFLICT DO NOTHING`` (which tells a first delivery
-from a repeated one in one statement), an event's notifications in one ``INSERT ...
-RETURNING`` for their ids, their log entries in one more, and the owner's template
-edits are read once per transaction. It returns ``PlannedNotification`` records of
-what it wrote. ``write``, for notify's own rarer messages (a fallback channel, a
-failure alert, a report), keeps ORM objects, which its callers go on changing.
+Every event notify hears passes through ``plan_events``, a batch of them at a time
+(the subscriber hands it the events of a batch together), so it reads and writes
+each table once for the whole batch, with plain statements rather than ORM objects,
+whose tracking and flushing cost more than the statements themselves: the sources go
+in with ``ON CONFLICT DO NOTHING`` (which tells a first delivery from a repeated
+one), billing's descriptions refresh the customers' contacts in one read and one
+write, the other contacts named are read at once, the notifications (with ids
+reserved for them) and their log entries go in with one statement each, and the
+owner's template edits are read once per transaction. A contact is read after the
+batch's descriptions refreshed it: a message is written to the freshest contact
+there is. It returns ``PlannedNotification`` records of what it wrote. ``write``,
+for notify's own rarer messages (a fallback channel, a failure alert, a report),
+keeps ORM objects, which its callers go on changing.
 """
 
 from __future__ import annotations
@@ -42,12 +46,17 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from marshmallow import EXCLUDE, Schema
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notify.catalogue import MessageKind, TemplateText, load_catalogue
 from services.notify.config import NotifyConfig
-from services.notify.directory import Customer, on_duty, remember_customer, staff_with_roles
+from services.notify.directory import (
+    Customer,
+    Roster,
+    remember_customer,
+    remember_customers,
+)
 from services.notify.models import (
     CHANNELS,
     Base,
@@ -61,7 +70,7 @@ from services.notify.models import (
 )
 from services.notify.rendering import Overrides, RenderFailure, render
 from shared import clock
-from shared.db import InsertIfNew, insert_rows
+from shared.db import InsertIfNew, insert_rows, once_per_transaction, reserve_ids
 from shared.events import REGISTRY
 
 URGENT_KINDS = frozenset({"alert_emergency", "alert_sla_breached"})
@@ -131,12 +140,6 @@ _NOTIFICATIONS = Base.metadata.tables["notifications"]
 _DELIVERY_LOG = Base.metadata.tables["delivery_log"]
 _SOURCE_EVENTS = Base.metadata.tables["source_events"]
 
-_INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(
-    _NOTIFICATIONS.c.id, sort_by_parameter_order=True
-)
-"""One statement for all of an event's notifications, handing back their ids in order."""
-
-
 _REMEMBER_SOURCE = InsertIfNew(_SOURCE_EVENTS, _SOURCE_EVENTS.c.event_id)
 
 
@@ -155,22 +158,17 @@ def overrides(session: Session) -> Overrides:
     }
 
 
-_OVERRIDES_READ = "notify.planning.overrides"
-"""Where ``overrides_in_transaction`` keeps what it read, in the session's ``info``."""
-
-
 def overrides_in_transaction(session: Session) -> Overrides:
     """``overrides``, read once per transaction. No event edits a template (the owner
     does, in a transaction of their own), so what the first event planned in a
     transaction read holds for every other one planned in it."""
-    transaction = session.get_transaction()
-    read = session.info.get(_OVERRIDES_READ)
-    if read is None or read[0] is not transaction:
-        # The transaction object is kept with them: a later transaction is another object.
-        read = (transaction, overrides(session))
-        session.info[_OVERRIDES_READ] = read
-    edits: Overrides = read[1]
-    return edits
+    return once_per_transaction(session, "notify.planning.overrides", overrides)
+
+
+def roster_in_transaction(session: Session) -> Roster:
+    """The staff roster, read once per transaction: no event notify plans changes it
+    (the directory's subscriber does, in transactions of its own)."""
+    return once_per_transaction(session, "notify.planning.roster", Roster.read)
 
 
 def log(session: Session, notification: Notification, status: str, detail: str | None) -> None:
@@ -179,6 +177,20 @@ def log(session: Session, notification: Notification, status: str, detail: str |
             notification_id=notification.id, at=clock.now(), status=status, detail=detail
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HeardEvent:
+    """An event to plan notifications for."""
+
+    event_type: str
+    event_id: str
+    payload: Mapping[str, Any]
+    """The event's JSON form, kept for rendering again."""
+    moment: datetime
+    """When it happened: what decides whether its messages go now or wait."""
+    data: Mapping[str, Any] | None = None
+    """The payload loaded through the event's schema, when the caller has it."""
 
 
 def plan_event(
@@ -191,51 +203,119 @@ def plan_event(
     *,
     data: Mapping[str, Any] | None = None,
 ) -> list[PlannedNotification]:
-    """Write the notifications an event causes (none twice) and return them. ``payload``
-    is the event's JSON form, kept for rendering again; ``data``, when the caller has
-    it, the same payload already loaded through the event's schema."""
-    if data is None:
-        data = load_payload(event_type, payload)
-    first_time = remember_source(session, event_id, event_type, payload)
-    # A source heard for the first time has no notifications yet: only one heard
-    # again (the bus re-delivered it) needs looking up.
-    done = set() if first_time else written_for(session, event_id)
+    """``plan_events`` for one event."""
+    return plan_events(session, config, [HeardEvent(event_type, event_id, payload, now, data)])
+
+
+def plan_events(
+    session: Session, config: NotifyConfig, events: Sequence[HeardEvent]
+) -> list[PlannedNotification]:
+    """Write the notifications the events cause (none twice), and return them in the
+    events' order.
+
+    The events are planned together, each table read and written once for all of them:
+    the sources go in with one statement, billing's descriptions of customers refresh
+    their contacts in one read and one write, the other contacts the events name are
+    read at once, and every notification and log entry goes in with one more each."""
+    datas = [
+        load_payload(event.event_type, event.payload) if event.data is None else event.data
+        for event in events
+    ]
+    firsts = remember_sources(session, events)
+    described = _remember_described(session, datas)
+    # Kept while planning: the session holds what it read only while it is referenced.
+    named = _read_contacts(session, datas)
     edits = overrides_in_transaction(session)
+    # A source heard for the first time has no notifications yet: only one heard again
+    # (the bus re-delivered it) needs looking up. An event given twice shares its set.
+    done: dict[str, set[NotificationKey]] = {}
     drafts: list[Draft] = []
-    for kind in load_catalogue().for_event(event_type):
+    for event, data, first, contact in zip(events, datas, firsts, described, strict=True):
+        if event.event_id not in done:
+            done[event.event_id] = set() if first else written_for(session, event.event_id)
+        drafts += _drafts_for_event(
+            session, config, event, data, contact, edits, done[event.event_id]
+        )
+    written = _insert(session, drafts)
+    del named  # planned: the contacts may go
+    for event, data in zip(events, datas, strict=True):
+        if event.event_type == "tickets.maintenance_scheduled.v1":
+            session.merge(
+                Maintenance(
+                    maintenance_id=data["maintenance_id"],
+                    event_id=event.event_id,
+                    title=data["title"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    cancelled=False,
+                )
+            )
+    return written
+
+
+def _drafts_for_event(
+    session: Session,
+    config: NotifyConfig,
+    event: HeardEvent,
+    data: Mapping[str, Any],
+    contact: Customer | None,
+    edits: Overrides,
+    done: set[NotificationKey],
+) -> list[Draft]:
+    """The drafts of the notifications one event causes, rendered."""
+    now = event.moment
+    drafts: list[Draft] = []
+    for kind in load_catalogue().for_event(event.event_type):
         if not applies(kind.kind, data):
             continue
         if kind.kind == "maintenance_reminder" and (
             data["starts_at"] - config.maintenance_reminder <= now
         ):
             continue  # too close to remind: the announcement goes at once instead
-        for addressee, moment in _addressees(session, config, kind, data, now):
+        for addressee, moment in _addressees(session, config, kind, data, contact, now):
             drafts += _drafts(
                 session,
                 config,
                 kind,
                 addressee,
                 data,
-                event_id,
-                event_type,
+                event.event_id,
+                event.event_type,
                 moment,
                 now,
                 edits,
                 done=done,
             )
-    written = _insert(session, drafts)
-    if event_type == "tickets.maintenance_scheduled.v1":
-        session.merge(
-            Maintenance(
-                maintenance_id=data["maintenance_id"],
-                event_id=event_id,
-                title=data["title"],
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-                cancelled=False,
-            )
-        )
-    return written
+    return drafts
+
+
+def _describes_customer(data: Mapping[str, Any]) -> bool:
+    """Billing's events describe the customer they are about (see ``_customers_for``)."""
+    return "customer_name" in data and "customer_ids" not in data
+
+
+def _remember_described(
+    session: Session, datas: Sequence[Mapping[str, Any]]
+) -> list[Customer | None]:
+    """For each event, the contact of the customer it describes, refreshed from it."""
+    describing = [data for data in datas if _describes_customer(data)]
+    remembered = iter(remember_customers(session, describing))
+    return [next(remembered) if _describes_customer(data) else None for data in datas]
+
+
+def _read_contacts(session: Session, datas: Sequence[Mapping[str, Any]]) -> list[CustomerContact]:
+    """Read the contacts of the customers the events name (and do not describe) in one
+    statement, into the session, where looking one up by id finds it."""
+    named: set[int] = set()
+    for data in datas:
+        if "customer_ids" in data:
+            named.update(data["customer_ids"])
+        elif data.get("customer_id") and not _describes_customer(data):
+            named.add(data["customer_id"])
+    if not named:
+        return []
+    query = select(CustomerContact).where(CustomerContact.customer_id.in_(sorted(named)))
+    return list(session.execute(query).scalars())
 
 
 def load_payload(event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -274,6 +354,7 @@ def _addressees(
     config: NotifyConfig,
     kind: MessageKind,
     data: Mapping[str, Any],
+    contact: Customer | None,
     now: datetime,
 ) -> Iterable[tuple[Addressee, datetime]]:
     """Each addressee with the moment their message is due."""
@@ -286,13 +367,19 @@ def _addressees(
         for member, moment in _staff_for(session, config, kind.kind, data, now, is_urgent):
             yield staff_addressee(config, member, kind, is_urgent), moment
         return
-    for addressee in _customers_for(session, config, kind, data):
+    for addressee in _customers_for(session, config, kind, data, contact):
         yield addressee, _customer_moment(config, kind.kind, data, addressee, now, is_urgent)
 
 
 def _customers_for(
-    session: Session, config: NotifyConfig, kind: MessageKind, data: Mapping[str, Any]
+    session: Session,
+    config: NotifyConfig,
+    kind: MessageKind,
+    data: Mapping[str, Any],
+    described: Customer | None,
 ) -> Iterable[Addressee]:
+    """The customers a message goes to; ``described``, the contact the event describes
+    (``_remember_described``)."""
     if "customer_ids" in data:
         for customer_id in data["customer_ids"]:
             contact = session.get(CustomerContact, customer_id)
@@ -302,9 +389,9 @@ def _customers_for(
                 else _unknown_customer(config, customer_id)
             )
         return
-    if "customer_name" in data:
+    if _describes_customer(data):
         # Billing's events describe the customer: the freshest contact there is.
-        yield customer_addressee(remember_customer(session, data), kind)
+        yield customer_addressee(described or remember_customer(session, data), kind)
         return
     if data.get("email") and "requester_email" not in data:
         # A sign-in link goes to the address that asked for it, whoever billing has on
@@ -397,29 +484,28 @@ def _staff_for(
     is_urgent: bool,
 ) -> Iterable[tuple[StaffContact, datetime]]:
     calendar = config.calendar
+    roster = roster_in_transaction(session)
     if kind == "alert_reply_awaiting_review":
-        named = staff_with_roles(session, ("owner",))
+        named = roster.with_roles(("owner",))
     elif kind in ("alert_invoice_undelivered",):
-        named = staff_with_roles(session, ("owner", "billing"))
+        named = roster.with_roles(("owner", "billing"))
     elif kind == "alert_delivery_failed":
-        named = staff_with_roles(session, ("owner",))
+        named = roster.with_roles(("owner",))
     elif kind in ("alert_sla_warning", "alert_sla_breached", "alert_escalation"):
-        assignee = (
-            session.get(StaffContact, data["assignee_id"]) if data.get("assignee_id") else None
-        )
-        owners = staff_with_roles(session, ("owner",)) if kind != "alert_sla_warning" else []
-        named = [m for m in ([assignee] if assignee and assignee.active else []) + owners]
+        assignee = roster.member(data["assignee_id"]) if data.get("assignee_id") else None
+        owners = roster.with_roles(("owner",)) if kind != "alert_sla_warning" else []
+        named = [m for m in ([assignee] if assignee else []) + owners]
         if not named:
-            named = on_duty(session, now, calendar) or staff_with_roles(session, ("owner",))
+            named = roster.on_duty(now, calendar) or roster.with_roles(("owner",))
     else:
         # A new ticket, an emergency: whoever is on duty; at night, the emergency goes
         # to the owners at once, a routine ticket waits for the next opening.
-        named = on_duty(session, now, calendar)
+        named = roster.on_duty(now, calendar)
         if not named and is_urgent:
-            named = staff_with_roles(session, ("owner",))
+            named = roster.with_roles(("owner",))
         elif not named:
             opening = calendar.next_opening(now)
-            for member in on_duty(session, opening, calendar):
+            for member in roster.on_duty(opening, calendar):
                 yield member, opening
             return
     moment = now if is_urgent or calendar.is_open(now) else calendar.next_opening(now)
@@ -608,12 +694,21 @@ def _drafts(
 
 
 def _insert(session: Session, drafts: Sequence[Draft]) -> list[PlannedNotification]:
-    """Write ``drafts`` and their first log entries, each kind in one statement however
-    many there are (COPY for many log entries on PostgreSQL, see ``insert_rows``)."""
+    """Write ``drafts`` and their first log entries, each table in one statement however
+    many there are (COPY for many rows on PostgreSQL, see ``insert_rows``): the
+    notifications' ids are reserved first, for the log entries to point at."""
     if not drafts:
         return []
-    rows = [draft.columns for draft in drafts]
-    ids = session.execute(_INSERT_NOTIFICATIONS, rows).scalars().all()
+    session.flush()  # a notification the session still holds takes its id before these
+    ids = reserve_ids(session, _NOTIFICATIONS.name, len(drafts))
+    insert_rows(
+        session,
+        _NOTIFICATIONS,
+        [
+            {"id": notification_id, **draft.columns}
+            for notification_id, draft in zip(ids, drafts, strict=True)
+        ],
+    )
     logged_at = clock.now()
     insert_rows(
         session,
@@ -715,8 +810,18 @@ def remember_source(
     Every notification's source is remembered before the notification is written, in the
     same transaction: a source that is new has no notifications yet. A source already
     kept stays as it was."""
-    source = {"event_id": event_id, "event_type": event_type, "payload": json.dumps(payload)}
-    return _REMEMBER_SOURCE(session, source)
+    return _REMEMBER_SOURCE(session, _source(event_id, event_type, payload))
+
+
+def remember_sources(session: Session, events: Sequence[HeardEvent]) -> list[bool]:
+    """``remember_source`` for several events in one statement: for each, whether it is
+    new (an event given twice is new the first time only)."""
+    sources = [_source(event.event_id, event.event_type, event.payload) for event in events]
+    return _REMEMBER_SOURCE.each(session, sources)
+
+
+def _source(event_id: str, event_type: str, payload: Mapping[str, Any]) -> dict[str, str]:
+    return {"event_id": event_id, "event_type": event_type, "payload": json.dumps(payload)}
 
 
 def written_for(session: Session, source_event_id: str) -> set[NotificationKey]:

@@ -1,10 +1,11 @@
 """Notify hears every event that has a message in the catalogue, plans its notifications
-in the same transaction as the inbox record (a re-delivered event plans nothing), and
-follows the desk's maintenance windows."""
+in the same transaction as the inbox record (a re-delivered event plans nothing; the
+events of a batch are planned together), and follows the desk's maintenance windows."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC
 from functools import lru_cache
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.notify.catalogue import load_catalogue
 from services.notify.config import NotifyConfig
 from services.notify.models import PENDING, Maintenance, Notification
-from services.notify.planning import log, plan_event
+from services.notify.planning import HeardEvent, log, plan_events
 from shared.bus.subscriber import ReceivedEvent, Subscriber
 
 messages = Subscriber("notify.messages")
@@ -26,14 +27,16 @@ def current_config() -> NotifyConfig:
     return NotifyConfig.from_env(os.environ.get("CORTESIA_PUBLIC_URL") or "http://localhost:8000")
 
 
-def plan(session: Session, event: ReceivedEvent) -> None:
+def plan(session: Session, events: Sequence[ReceivedEvent]) -> None:
+    plan_events(session, current_config(), [_heard(event) for event in events])
+
+
+def _heard(event: ReceivedEvent) -> HeardEvent:
     # The event's own moment decides the business window: an event delivered late
     # (the broker was down) is as due as it would have been.
     occurred_at = event.envelope.occurred_at
     moment = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
-    plan_event(
-        session,
-        current_config(),
+    return HeardEvent(
         event.event_type,
         event.event_id,
         event.envelope.payload,
@@ -42,8 +45,9 @@ def plan(session: Session, event: ReceivedEvent) -> None:
     )
 
 
-for _event_type in sorted({k.event for k in load_catalogue().kinds() if k.event is not None}):
-    messages.handles(_event_type)(plan)
+messages.handles_together(
+    *sorted({kind.event for kind in load_catalogue().kinds() if kind.event is not None})
+)(plan)
 
 
 @messages.handles("tickets.maintenance_cancelled.v1")

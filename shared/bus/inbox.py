@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -20,13 +21,23 @@ def remember(session: Session, subscriber: str, envelope: Envelope) -> bool:
     Runs in the handler's own transaction, so the record and the handler's
     writes commit together or not at all.
     """
-    row = {
+    return _INSERT_IF_NEW(session, _record(subscriber, envelope, datetime.now(UTC)))
+
+
+def remember_all(session: Session, subscriber: str, envelopes: Sequence[Envelope]) -> list[bool]:
+    """``remember`` for several events in one statement: for each, in order, whether it
+    is new (an event given twice is new the first time only)."""
+    now = datetime.now(UTC)
+    return _INSERT_IF_NEW.each(session, [_record(subscriber, e, now) for e in envelopes])
+
+
+def _record(subscriber: str, envelope: Envelope, now: datetime) -> dict[str, object]:
+    return {
         "subscriber": subscriber,
         "event_id": envelope.event_id,
         "event_type": envelope.event_type,
-        "handled_at": datetime.now(UTC),
+        "handled_at": now,
     }
-    return _INSERT_IF_NEW(session, row)
 
 
 def was_handled(session: Session, subscriber: str, event_id: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from shared.db import Database
 from shared.events import Envelope
 from tests.support.probe import (
     EVENT,
+    OTHER_EVENT,
+    SideEffect,
     inbox_count,
     recording_subscriber,
     run_in_thread,
@@ -137,6 +139,79 @@ def test_when_the_batch_cannot_commit_each_event_is_handled_alone(
     assert [r.outcome for r in results] == [Outcome.HANDLED] * 3
     assert commits.count == 3, "one transaction each after the batch's commit failed"
     assert side_effect_counts(database, subscriber.name) == (3, 3)
+
+
+def together_subscriber(name: str, refuse: int | None = None) -> tuple[Subscriber, list[list[int]]]:
+    """A subscriber handling probes together and other events one by one, and the seqs
+    each call of a handler was given. It refuses any batch holding ``refuse``."""
+    subscriber = Subscriber(name)
+    calls: list[list[int]] = []
+
+    def record(session: Session, events: Sequence[ReceivedEvent]) -> None:
+        session.add_all(
+            SideEffect(subscriber=name, event_id=event.event_id, seq=event.data["seq"])
+            for event in events
+        )
+        session.info[HANDLED_HERE] = True
+
+    @subscriber.handles_together(EVENT)
+    def record_all(session: Session, events: Sequence[ReceivedEvent]) -> None:
+        seqs = [event.data["seq"] for event in events]
+        calls.append(seqs)
+        if refuse in seqs:
+            raise RuntimeError(f"probe handler refused seq {refuse}")
+        record(session, events)
+
+    @subscriber.handles(OTHER_EVENT)
+    def record_one(session: Session, event: ReceivedEvent) -> None:
+        calls.append([event.data["seq"]])
+        record(session, [event])
+
+    return subscriber, calls
+
+
+def test_events_handled_together_reach_their_handler_in_runs(
+    database: Database, commits: Commits
+) -> None:
+    subscriber, calls = together_subscriber("probe.together")
+    first = probe(0)
+    envelopes = [first, probe(1), Envelope(OTHER_EVENT, "probe", {"seq": 10}), probe(2), first]
+    envelopes.append(probe(3))
+
+    results = process_batch(database, subscriber, [e.to_json() for e in envelopes])
+
+    assert [r.outcome for r in results] == [
+        Outcome.HANDLED,
+        Outcome.HANDLED,
+        Outcome.HANDLED,
+        Outcome.HANDLED,
+        Outcome.DUPLICATE,  # the bus delivered it twice, both in this batch
+        Outcome.HANDLED,
+    ]
+    # In order, the other event's handler between the runs, the duplicate left out.
+    assert calls == [[0, 1], [10], [2, 3]]
+    assert commits.count == 1
+    assert side_effect_counts(database, subscriber.name) == (5, 5)
+    assert inbox_count(database, subscriber.name) == 5
+    # Delivered again, none of them reaches a handler.
+    again = process_batch(database, subscriber, [e.to_json() for e in envelopes[1:4]])
+    assert [r.outcome for r in again] == [Outcome.DUPLICATE] * 3
+    assert len(calls) == 3
+
+
+def test_a_batch_handler_that_fails_is_given_each_event_alone(
+    database: Database, commits: Commits
+) -> None:
+    subscriber, calls = together_subscriber("probe.together_failing", refuse=1)
+
+    results = process_batch(database, subscriber, [probe(n).to_json() for n in range(3)])
+
+    assert [r.outcome for r in results] == [Outcome.HANDLED, Outcome.FAILED, Outcome.HANDLED]
+    assert "refused seq 1" in results[1].reason
+    assert calls == [[0, 1, 2], [0], [1], [2]]
+    assert commits.count == 2
+    assert side_effect_counts(database, subscriber.name) == (2, 2)
+    assert inbox_count(database, subscriber.name) == 2
 
 
 @pytest.mark.rabbitmq

@@ -1,7 +1,7 @@
-"""``plan_event`` called directly, many events to a transaction as a batching subscriber
-does: what it returns is what it wrote, once per event, each with its log entry; and
-billing's descriptions of a customer refresh the contact without touching what the
-customer chose."""
+"""Planning called directly, and notify's subscriber given a batch: what it returns is
+what it wrote, once per event, each with its log entry, each event as it stood; a batch
+costs the same few statements however many events it holds; and billing's descriptions
+of a customer refresh the contact without touching what the customer chose."""
 
 from __future__ import annotations
 
@@ -14,10 +14,19 @@ import pytest
 from sqlalchemy import event, func, select
 
 import services.notify.planning as planning
-from services.notify.directory import remember_customer, set_preferences
-from services.notify.models import CustomerContact, DeliveryLogEntry, Notification, SourceEvent
+from services.notify.directory import remember_customer, remember_customers, set_preferences
+from services.notify.models import (
+    CustomerContact,
+    DeliveryLogEntry,
+    Notification,
+    SourceEvent,
+    StaffContact,
+)
 from services.notify.planning import PlannedNotification, load_payload, plan_event
+from services.notify.subscribers import messages
+from shared.bus.subscriber import Outcome, process_batch
 from shared.db import Database
+from shared.events import Envelope
 from tests.notify.conftest import CONFIG
 
 INVOICE = "billing.invoice_issued.v1"
@@ -122,22 +131,124 @@ def test_an_event_the_caller_loaded_is_not_loaded_again(
     assert "1001" in (written.body_text or "")
 
 
+def invoice_issued(customer_id: int, **changes: Any) -> Envelope:
+    return Envelope(INVOICE, "billing", invoice(customer_id, **changes), occurred_at=NOON)
+
+
+def ticket_opened(ticket_id: int, customer_id: int) -> Envelope:
+    payload = {
+        "ticket_id": ticket_id,
+        "customer_id": customer_id,
+        "department": "support",
+        "priority": "normal",
+        "emergency": False,
+        "subject": "Dúvida sobre DNS",
+    }
+    return Envelope("tickets.ticket_opened.v1", "tickets", payload, occurred_at=NOON)
+
+
+def test_a_batch_is_planned_together_each_event_as_it_stood(database: Database) -> None:
+    with database.transaction() as session:
+        remember_customer(session, described(1, language="en"))
+    first = invoice_issued(1)  # now in Portuguese
+    opened = ticket_opened(7, 1)
+    batch = [first, opened, invoice_issued(2, language="es"), invoice_issued(2, language="en")]
+    batch.append(first)  # the bus delivered it twice
+
+    results = process_batch(database, messages, [envelope.to_json() for envelope in batch])
+
+    assert [r.outcome for r in results] == [Outcome.HANDLED] * 4 + [Outcome.DUPLICATE]
+    with database.transaction() as session:
+        written = [
+            (n.source_event_id, n.kind, n.address, n.language)
+            for n in session.execute(select(Notification).order_by(Notification.id)).scalars()
+        ]
+        assert written == [
+            (first.event_id, "invoice_issued", "c1@cliente.example", "pt-BR"),
+            (opened.event_id, "ticket_acknowledged", "c1@cliente.example", "pt-BR"),
+            (batch[2].event_id, "invoice_issued", "c2@cliente.example", "es"),
+            (batch[3].event_id, "invoice_issued", "c2@cliente.example", "en"),
+        ]
+        contact = session.get(CustomerContact, 2)
+        assert contact is not None and contact.language == "en", "the last description stands"
+    assert count(database, CustomerContact) == 2
+    assert count(database, DeliveryLogEntry) == 4
+
+
 @pytest.fixture
-def updates(database: Database) -> Iterator[list[str]]:
-    """The UPDATE statements sent to the database while the test runs."""
+def statements(database: Database) -> Iterator[list[str]]:
+    """The statements sent to the database while the test runs."""
     sent: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE"):
-            sent.append(statement)
+        sent.append(statement)
 
     event.listen(database.engine, "before_cursor_execute", seen)
     yield sent
     event.remove(database.engine, "before_cursor_execute", seen)
 
 
+def test_a_batch_costs_the_same_statements_however_many_events_it_holds(
+    database: Database, statements: list[str]
+) -> None:
+    with database.transaction() as session:
+        session.add(
+            StaffContact(staff_id=1, name="Ana", email="ana@cortesia.example", role="agent")
+        )
+        session.add(
+            StaffContact(staff_id=2, name="Rui", email="rui@cortesia.example", role="owner")
+        )
+    for number in range(1, 41):  # customers billing told notify of before
+        with database.transaction() as session:
+            remember_customer(session, described(number))
+
+    def planned_in_statements(customers: range) -> int:
+        statements.clear()
+        events = []
+        for number in customers:
+            events += [invoice_issued(number), ticket_opened(number, number)]
+        results = process_batch(database, messages, [event.to_json() for event in events])
+        assert {r.outcome for r in results} == {Outcome.HANDLED}
+        return len(statements)
+
+    assert planned_in_statements(range(1, 3)) == planned_in_statements(range(3, 28))
+    with database.transaction() as session:
+        kinds = session.execute(
+            select(Notification.kind, func.count()).group_by(Notification.kind)
+        ).all()
+    # Each ticket acknowledged to its customer, and announced to both staff on duty.
+    assert sorted(kinds) == [
+        ("alert_new_ticket", 54),
+        ("invoice_issued", 27),
+        ("ticket_acknowledged", 27),
+    ]
+
+
+def test_descriptions_of_one_customer_in_a_row_are_each_seen_and_written_once(
+    database: Database, statements: list[str]
+) -> None:
+    with database.transaction() as session:
+        first, second = remember_customers(
+            session, [described(1, language="es"), described(1, language="en", managed=True)]
+        )
+    assert (first.language, first.managed) == ("es", False)
+    assert (second.language, second.managed) == ("en", True)
+    assert first.token == second.token
+    assert sum(statement.lstrip().upper().startswith("INSERT") for statement in statements) == 1
+    with database.transaction() as session:
+        stored = session.get(CustomerContact, 1)
+        assert stored is not None
+        assert (stored.language, stored.managed, stored.token) == ("en", True, first.token)
+
+
+def updates(statements: list[str]) -> list[str]:
+    return [
+        statement for statement in statements if statement.lstrip().upper().startswith("UPDATE")
+    ]
+
+
 def test_billing_refreshes_its_description_and_keeps_what_the_customer_chose(
-    database: Database, updates: list[str]
+    database: Database, statements: list[str]
 ) -> None:
     with database.transaction() as session:
         new = remember_customer(session, described(1, managed=True))
@@ -153,17 +264,17 @@ def test_billing_refreshes_its_description_and_keeps_what_the_customer_chose(
             opted_out=True,
             second_language="es",
         )
-    updates.clear()
+    statements.clear()
 
     with database.transaction() as session:
         same = remember_customer(session, described(1))
-    assert updates == [], "nothing changed, nothing written"
+    assert updates(statements) == [], "nothing changed, nothing written"
     assert same.chose("sms") and same.opted_out and same.second_language == "es"
 
     moved = described(1, customer_name="Cliente Um", email="um@cliente.example", language="es")
     with database.transaction() as session:
         refreshed = remember_customer(session, {**moved, "timezone": "Europe/Madrid"})
-    assert len(updates) == 1
+    assert len(updates(statements)) == 1
     with database.transaction() as session:
         stored = session.get(CustomerContact, 1)
         assert stored is not None

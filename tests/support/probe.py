@@ -1,4 +1,4 @@
-"""A probe service for bus tests: one event type, handlers that write a side-effect row.
+"""A probe service for bus tests: two event types, handlers that write a side-effect row.
 
 Side effects have no unique key, so a handler that ran twice for one event
 shows up as two rows: exactly-once is checked, not assumed.
@@ -29,6 +29,15 @@ if EVENT not in REGISTRY:
     class ThingHappenedV1(Schema):
         seq = fields.Integer(required=True)
         padding = fields.String(load_default="")
+
+
+OTHER_EVENT = "probe.other_thing_happened.v1"
+
+if OTHER_EVENT not in REGISTRY:
+
+    @REGISTRY.register(OTHER_EVENT)
+    class OtherThingHappenedV1(Schema):
+        seq = fields.Integer(required=True)
 
 
 class ProbeBase(DeclarativeBase):
