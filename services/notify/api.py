@@ -207,6 +207,7 @@ def search(query: dict[str, Any]) -> Any:
                 customer_id=query["customer_id"],
                 since=query["since"],
                 until=query["until"],
+                timezone=_config().calendar.zone,
                 page=query["page"],
             ),
         )

@@ -5,7 +5,7 @@ fixed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -36,6 +36,8 @@ class Search:
     customer_id: int | None = None
     since: date | None = None
     until: date | None = None
+    timezone: tzinfo = UTC
+    """The clock ``since`` and ``until`` are days on: the company's, for its staff."""
     page: int = 1
 
 
@@ -59,9 +61,9 @@ def search(session: Session, query: Search) -> tuple[list[Notification], int]:
     if query.customer_id is not None:
         conditions.append(Notification.customer_id == query.customer_id)
     if query.since:
-        conditions.append(Notification.created_at >= datetime.combine(query.since, time(), UTC))
+        conditions.append(Notification.created_at >= _midnight(query.since, query.timezone))
     if query.until:
-        end = datetime.combine(query.until + timedelta(days=1), time(), UTC)
+        end = _midnight(query.until + timedelta(days=1), query.timezone)
         conditions.append(Notification.created_at < end)
     total = session.execute(
         select(func.count()).select_from(Notification).where(*conditions)
@@ -74,6 +76,11 @@ def search(session: Session, query: Search) -> tuple[list[Notification], int]:
         .offset((max(1, query.page) - 1) * PAGE_SIZE)
     ).scalars()
     return list(rows), total
+
+
+def _midnight(day: date, timezone: tzinfo) -> datetime:
+    # In UTC, as moments are stored: SQLite compares them as written.
+    return datetime.combine(day, time(), timezone).astimezone(UTC)
 
 
 def get(session: Session, notification_id: int) -> Notification:

@@ -77,6 +77,7 @@ def log_page() -> Any:
         customer_id=request.args.get("customer", type=int),
         since=_date("since"),
         until=_date("until"),
+        timezone=_config().calendar.zone,
         page=max(1, request.args.get("page", 1, type=int)),
     )
     with _database().transaction() as session:

@@ -13,10 +13,11 @@ from sqlalchemy import select
 import services.notify as notify
 from services.notify.directory import on_duty
 from services.notify.models import CustomerContact, Notification
+from shared import clock
 from shared.config import load_settings
 from shared.db import Database
 from tests.notify.conftest import CONFIG, deliver, edit_template_unchecked
-from tests.notify.test_delivery import SAO_PAULO_NOON, customer, hire, invoice
+from tests.notify.test_delivery import SAO_PAULO_NIGHT, SAO_PAULO_NOON, customer, hire, invoice
 from tests.support.staff import StaffSession
 
 OWNER = {"id": 1, "name": "Ana", "email": "ana@cortesia.example", "role": "owner"}
@@ -82,6 +83,31 @@ def test_the_delivery_log_finds_messages_and_shows_their_steps(
     detail = agent.get(f"/notifications/{one['id']}", headers=HTML)
     assert detail.status_code == 200 and "srcdoc" in detail.text
     assert StaffSession(app, TRAINEE).get("/", headers=HTML).status_code == 403
+
+
+def test_the_delivery_log_reads_days_and_times_on_the_company_clock(
+    app: Flask, database: Database
+) -> None:
+    # Wednesday 23:00 in São Paulo is already Thursday in UTC.
+    clock.travel(SAO_PAULO_NIGHT)
+    try:
+        deliver(
+            database,
+            "billing.invoice_issued.v1",
+            invoice(customer(7, "Ana Souza", "ana@padaria.example"), 1, 990),
+            SAO_PAULO_NIGHT,
+        )
+    finally:
+        clock.travel(None)
+    agent = StaffSession(app, AGENT)
+    wednesday = agent.get("/?since=2026-12-02&until=2026-12-02", headers=HTML)
+    assert "ana@padaria.example" in wednesday.text
+    assert "held until 03/12/2026 10:00" in wednesday.text, "the opening, on São Paulo's clock"
+    assert "ana@padaria.example" not in agent.get("/?since=2026-12-03", headers=HTML).text
+    found = agent.get("/api/notifications?since=2026-12-02&until=2026-12-02").get_json()
+    assert found["total"] == 1
+    detail = agent.get(f"/notifications/{found['notifications'][0]['id']}", headers=HTML)
+    assert "02/12/2026 23:00" in detail.text, "its first step, when it happened there"
 
 
 def test_a_parked_message_is_sent_again_once_its_template_is_fixed(
