@@ -30,6 +30,7 @@ from jinja2 import Environment, TemplateSyntaxError
 from marshmallow import Schema, fields, validate
 
 from shared.events import REGISTRY
+from shared.web.staff_language import STAFF_LANGUAGES
 
 MESSAGES = Path(__file__).with_name("messages")
 
@@ -130,10 +131,16 @@ class MessageKind:
     transactional: bool
     """False for the messages a customer may opt out of; those carry an unsubscribe link."""
     description: str
+    """What the message is and when it goes, for staff, in English."""
+    descriptions: Mapping[str, str]
+    """The description by language (``en`` among them)."""
     sample: Mapping[str, Any]
     """The event payload in its JSON form (read-only); see ``sample_payload``."""
     texts: Mapping[tuple[str, str], TemplateText]
     """Keyed by ``(channel, language)``."""
+
+    def description_in(self, language: str) -> str:
+        return self.descriptions.get(language, self.description)
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -199,6 +206,7 @@ def parse_kind(text: str, source: str, expected_name: str | None = None) -> Mess
     problems = list(_problems(raw, expected_name))
     if problems:
         raise CatalogueError(f"{source}: " + "; ".join(problems))
+    descriptions = _descriptions(raw["description"])
     texts = {
         (channel, language): _template_text(channel, content)
         for channel in CHANNELS
@@ -209,10 +217,18 @@ def parse_kind(text: str, source: str, expected_name: str | None = None) -> Mess
         audience=raw["audience"],
         event=raw["event"],
         transactional=raw["transactional"],
-        description=raw["description"].strip(),
+        description=descriptions["en"],
+        descriptions=MappingProxyType(descriptions),
         sample=_freeze(raw["sample"]),
         texts=MappingProxyType(texts),
     )
+
+
+def _descriptions(description: str | Mapping[str, str]) -> dict[str, str]:
+    """A kind's description by language: a plain line is English."""
+    if isinstance(description, str):
+        return {"en": description.strip()}
+    return {language: line.strip() for language, line in description.items()}
 
 
 # -- validation ---------------------------------------------------------------------
@@ -241,8 +257,18 @@ def _problems(raw: Mapping[str, Any], expected_name: str | None) -> Iterable[str
     if not isinstance(raw.get("transactional"), bool):
         yield "transactional must be true or false"
     description = raw.get("description")
-    if not isinstance(description, str) or not description.strip() or "\n" in description.strip():
-        yield "description must be one line for staff"
+    in_languages = description if isinstance(description, dict) else {"en": description}
+    if "en" not in in_languages or any(
+        language not in STAFF_LANGUAGES
+        or not isinstance(line, str)
+        or not line.strip()
+        or "\n" in line.strip()
+        for language, line in in_languages.items()
+    ):
+        yield (
+            "description must be one line for staff, or one line in each of "
+            f"{', '.join(STAFF_LANGUAGES)} (en at least)"
+        )
     if "event" not in raw:
         yield "event is missing (null for kinds written without an event)"
     else:

@@ -4,6 +4,7 @@ embedded mode the local mailbox."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, time
 from typing import Any
 
@@ -25,6 +26,7 @@ from services.notify import delivery_log, template_editing
 from services.notify.catalogue import CHANNELS, LANGUAGES, UnknownKind, load_catalogue
 from services.notify.config import NotifyConfig
 from services.notify.models import STATUSES, DutySlot, StaffContact
+from services.notify.staff_words import WEEKDAYS, say, speak_on
 from services.notify.subscribers import current_config
 from shared import clock
 from shared.config import Settings
@@ -32,7 +34,7 @@ from shared.db import Database
 from shared.web import current_staff, roles_required
 
 pages = Blueprint("notify", __name__, template_folder="templates")
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+speak_on(pages)
 
 
 def _database() -> Database:
@@ -58,7 +60,7 @@ def _date(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        abort(400, description=f"{name} must be a date such as 2026-12-01.")
+        abort(400, description=say("said.bad_date", name=name))
 
 
 # -- the delivery log --------------------------------------------------------------------
@@ -69,7 +71,7 @@ def _date(name: str) -> date | None:
 def log_page() -> Any:
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
-        abort(400, description=f"status must be one of {', '.join(STATUSES)}.")
+        abort(400, description=say("said.bad_status", statuses=", ".join(STATUSES)))
     query = delivery_log.Search(
         text=request.args.get("q", ""),
         status=status,
@@ -120,7 +122,7 @@ def retry(notification_id: int) -> Any:
     except delivery_log.LogError as refused:
         flash(str(refused))
     else:
-        flash("Queued: it goes out with the next delivery round.")
+        flash(say("said.queued"))
     return redirect(url_for("notify.notification_page", notification_id=notification_id), 303)
 
 
@@ -190,7 +192,7 @@ def save_template(kind: str, channel: str, language: str) -> Any:
     if request.form.get("action") == "revert":
         with _database().transaction() as session:
             template_editing.revert(session, kind, channel, language)
-        flash("Back to the text from the catalogue.")
+        flash(say("said.reverted"))
         return redirect(
             url_for("notify.template_page", kind=kind, channel=channel, language=language), 303
         )
@@ -203,7 +205,7 @@ def save_template(kind: str, channel: str, language: str) -> Any:
         abort(404, description=str(unknown.args[0]))
     except template_editing.EditError as refused:
         return _editor(kind, channel, language, draft=draft, error=str(refused)), 422
-    flash("Saved: messages are written with it from now on.")
+    flash(say("said.saved"))
     return redirect(
         url_for("notify.template_page", kind=kind, channel=channel, language=language), 303
     )
@@ -243,7 +245,7 @@ def duty_page() -> Any:
             select(DutySlot).order_by(DutySlot.weekday, DutySlot.starts)
         ).scalars():
             slots.setdefault(slot.staff_id, []).append(slot)
-        return render_template("notify/duty.html", staff=staff, slots=slots, weekdays=WEEKDAYS)
+        return render_template("notify/duty.html", staff=staff, slots=slots)
 
 
 @pages.post("/duty/<int:staff_id>")
@@ -254,23 +256,24 @@ def save_duty(staff_id: int) -> Any:
     try:
         slots = parse_slots(request.form.get("slots", ""))
         if phone and not (phone.startswith("+") and phone[1:].isdigit()):
-            raise ValueError("Write the phone number in international form, e.g. +5511912345678.")
+            raise ValueError(say("said.phone"))
     except ValueError as refused:
         flash(str(refused))
         return redirect(url_for("notify.duty_page"), 303)
     with _database().transaction() as session:
         member = session.get(StaffContact, staff_id)
         if member is None:
-            abort(404, description=f"No staff member {staff_id}.")
+            abort(404, description=say("said.no_staff", id=staff_id))
         member.phone, member.chat_handle = phone, chat
         replace_slots(session, staff_id, slots)
         name = member.name
-    flash(f"Duty hours of {name} saved.")
+    flash(say("said.duty_saved", name=name))
     return redirect(url_for("notify.duty_page"), 303)
 
 
 def parse_slots(text: str) -> list[tuple[int, time, time]]:
-    """``Mon 10:00-19:00`` a line; an empty text means business hours."""
+    """``Mon 10:00-19:00`` (or ``Seg 10:00-19:00``) a line; an empty text means business
+    hours."""
     slots = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -279,13 +282,28 @@ def parse_slots(text: str) -> list[tuple[int, time, time]]:
         try:
             day, hours = line.split(maxsplit=1)
             starts, ends = (time.fromisoformat(part.strip()) for part in hours.split("-"))
-            weekday = WEEKDAYS.index(day[:3].title())
+            weekday = _weekday(day)
         except ValueError:
-            raise ValueError(f"Line {number} ({line!r}): write e.g. Mon 10:00-19:00.") from None
+            raise ValueError(say("said.slot_form", number=number, line=repr(line))) from None
         if ends <= starts:
-            raise ValueError(f"Line {number}: the end must come after the start.")
+            raise ValueError(say("said.slot_order", number=number))
         slots.append((weekday, starts, ends))
     return slots
+
+
+def _weekday(name: str) -> int:
+    """Monday's 0, from a day's name in any of the staff's languages (``Sab`` for ``Sáb``
+    too: not every keyboard writes the accent)."""
+    wanted = _bare(name[:3])
+    for names in WEEKDAYS.values():
+        for weekday, day in enumerate(names):
+            if _bare(day) == wanted:
+                return weekday
+    raise ValueError(name)
+
+
+def _bare(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
 
 
 def replace_slots(session: Any, staff_id: int, slots: list[tuple[int, time, time]]) -> None:
@@ -305,9 +323,7 @@ def mailbox_page() -> Any:
 
     maildir = current_app.extensions.get("notify.maildir")
     if maildir is None:
-        abort(
-            404, description="Email goes through the configured SMTP server, not a local mailbox."
-        )
+        abort(404, description=say("said.no_mailbox"))
     return render_template("notify/mailbox.html", messages=kept_messages(maildir))
 
 

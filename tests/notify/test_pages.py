@@ -47,15 +47,20 @@ def carla(database: Database, **extra: object) -> CustomerContact:
         return contact
 
 
-def test_the_delivery_log_finds_messages_and_shows_their_steps(
-    app: Flask, database: Database
-) -> None:
+def invoice_ana(database: Database, at: datetime) -> None:
+    """Billing issues Ana Souza's invoice at ``at``."""
     deliver(
         database,
         "billing.invoice_issued.v1",
         invoice(customer(7, "Ana Souza", "ana@padaria.example"), 1, 990),
-        SAO_PAULO_NOON,
+        at,
     )
+
+
+def test_the_delivery_log_finds_messages_and_shows_their_steps(
+    app: Flask, database: Database
+) -> None:
+    invoice_ana(database, SAO_PAULO_NOON)
     deliver(
         database,
         "billing.invoice_issued.v1",
@@ -91,12 +96,7 @@ def test_the_delivery_log_reads_days_and_times_on_the_company_clock(
     # Wednesday 23:00 in São Paulo is already Thursday in UTC.
     clock.travel(SAO_PAULO_NIGHT)
     try:
-        deliver(
-            database,
-            "billing.invoice_issued.v1",
-            invoice(customer(7, "Ana Souza", "ana@padaria.example"), 1, 990),
-            SAO_PAULO_NIGHT,
-        )
+        invoice_ana(database, SAO_PAULO_NIGHT)
     finally:
         clock.travel(None)
     agent = StaffSession(app, AGENT)
@@ -286,6 +286,49 @@ def test_duty_hours_decide_who_is_alerted(app: Flask, database: Database) -> Non
     agent = StaffSession(app, AGENT)
     refused = agent.client.post("/duty/2", data={"slots": "", "csrf_token": agent.token})
     assert refused.status_code == 403
+
+
+PORTUGUESE = {**HTML, "Accept-Language": "pt-BR,pt;q=0.9,en;q=0.5"}
+
+
+def test_the_pages_speak_the_staff_members_language(app: Flask, database: Database) -> None:
+    invoice_ana(database, SAO_PAULO_NIGHT)
+    agent = StaffSession(app, AGENT)
+    log = agent.get("/", headers=PORTUGUESE).text
+    assert "Registro de envios" in log and "1 mensagem." in log
+    assert "retida até 03/12/2026 10:00" in log
+    assert ">retida</span>" in log, "the status in Portuguese too"
+    templates = agent.get("/templates", headers=PORTUGUESE).text
+    assert "Uma nova fatura foi emitida" in templates and "Alertas à equipe" in templates
+    assert "A new invoice was issued" in agent.get("/templates", headers=HTML).text
+    editor = agent.get("/templates/invoice_issued/email/pt-BR", headers=PORTUGUESE).text
+    assert "Prévia com dados de exemplo" in editor and "Este é o texto do catálogo." in editor
+
+
+def test_duty_hours_are_written_with_the_days_of_either_language(
+    app: Flask, database: Database
+) -> None:
+    hire(database, 1, "owner")
+    hire(database, 2, "agent")
+    owner = StaffSession(app, OWNER)
+    wrong = owner.client.post(
+        "/duty/2", data={"slots": "sábado de manhã", "csrf_token": owner.token}, headers=PORTUGUESE
+    )
+    assert wrong.status_code == 303
+    page = owner.get("/duty", headers=PORTUGUESE).text
+    assert "escreva, por exemplo, Seg 10:00-19:00" in page
+    assert 'Staff 1 <span class="muted">(dona)</span>' in page
+    saved = owner.client.post(
+        "/duty/2",
+        data={"slots": "Sáb 09:00-13:00\nsab 15:00-16:00", "csrf_token": owner.token},
+        headers=PORTUGUESE,
+    )
+    assert saved.status_code == 303
+    assert "Sáb 09:00-13:00\nSáb 15:00-16:00" in owner.get("/duty", headers=PORTUGUESE).text
+    assert "Sat 09:00-13:00\nSat 15:00-16:00" in owner.get("/duty", headers=HTML).text
+    saturday_morning = datetime(2026, 12, 5, 13, tzinfo=UTC)  # 10:00 in São Paulo
+    with database.transaction() as session:
+        assert [m.staff_id for m in on_duty(session, saturday_morning, CONFIG.calendar)] == [2]
 
 
 def test_the_local_mailbox_shows_what_the_embedded_mail_server_kept(app: Flask) -> None:

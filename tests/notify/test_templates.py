@@ -461,6 +461,11 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
             "unknown part 'body'",
         ),
         (("transactional: true", "transactional: maybe"), "transactional must be true or false"),
+        (("description: A test message.", "description:\n  pt-BR: Um teste."), "en at least"),
+        (
+            ("description: A test message.", "description: {en: A test., fr: Un test.}"),
+            "description must be one line for staff",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_file_and_the_problem(
@@ -473,6 +478,21 @@ def test_a_bad_file_is_refused_naming_the_file_and_the_problem(
         load_catalogue(tmp_path)
     assert str(error.value).startswith("hello.yaml: ")
     assert problem in str(error.value)
+
+
+def test_a_description_may_be_written_in_each_staff_language(tmp_path: Path) -> None:
+    english_only = parse_kind(GOOD, "hello.yaml")
+    assert english_only.description_in("pt-BR") == "A test message.", "English stands in"
+    both = GOOD.replace(
+        "description: A test message.", "description:\n  en: A test.\n  pt-BR: Um teste."
+    )
+    kind = parse_kind(both, "hello.yaml")
+    assert kind.description == "A test." and kind.description_in("pt-BR") == "Um teste."
+
+
+def test_every_message_is_described_to_staff_in_both_their_languages() -> None:
+    for kind in load_catalogue().kinds():
+        assert set(kind.descriptions) == {"en", "pt-BR"}, kind.kind
 
 
 def test_staff_messages_need_portuguese_and_english_only(tmp_path: Path) -> None:
