@@ -104,10 +104,12 @@ def remember_customers(
             continue
         current[customer_id] = {**current.get(customer_id, _new_contact(customer_id)), **described}
         contacts.append(RememberedCustomer(**current[customer_id]))
-    new = [current[customer_id] for customer_id in current if customer_id not in stored]
+    # Rows written in the order of their ids: two batches writing the same customers
+    # then wait for each other rather than deadlock.
+    new = [current[customer_id] for customer_id in sorted(current) if customer_id not in stored]
     if new:
         session.execute(insert(_CUSTOMERS), new)
-    for customer_id, before in stored.items():
+    for customer_id, before in sorted(stored.items()):
         after = current[customer_id]
         changed = {column: value for column, value in after.items() if before[column] != value}
         if changed:
@@ -226,7 +228,8 @@ def customer_by_token(session: Session, token: str) -> CustomerContact | None:
 
 @dataclass(frozen=True)
 class Roster:
-    """The active staff, by id, and their duty slots: whom an alert can go to."""
+    """The active staff (in the order of their ids) and their duty slots: whom an alert
+    can go to."""
 
     members: Sequence[StaffContact]
     slots: Mapping[int, Sequence[DutySlot]]
