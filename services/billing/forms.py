@@ -1,4 +1,7 @@
-"""The forms of billing's staff pages; amounts are typed the way staff write them."""
+"""The forms of billing's staff pages; amounts are typed the way staff write them.
+
+The pages show each field's label and options in the staff member's language, as
+``field.<name>`` and ``choice.<group>.<value>`` in ``services.billing.staff_words``."""
 
 from __future__ import annotations
 
@@ -12,8 +15,11 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from services.billing.accounts import CURRENCIES
 from services.billing.models import LANGUAGES
+from services.billing.staff_words import choices_of, say
 
 LANGUAGE_NAMES = {"pt-BR": "Português (Brasil)", "es": "Español", "en": "English"}
+"""Each customer language in its own words, whichever language the page speaks."""
+PAYMENT_METHODS = ("pix", "boleto", "transfer", "card", "cash")
 
 
 def parse_amount(text: str) -> int:
@@ -26,27 +32,18 @@ def parse_amount(text: str) -> int:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount.") from None
+        raise ValueError(say("form.not_an_amount", text=repr(text))) from None
     if value <= 0:
-        raise ValueError("The amount must be more than zero.")
+        raise ValueError(say("form.not_positive"))
     if value != value.quantize(Decimal("0.01")):
-        raise ValueError("Amounts have at most two decimals.")
+        raise ValueError(say("form.cents"))
     return int(value * 100)
 
 
 class PaymentForm(FlaskForm):
     amount = StringField("Amount", validators=[DataRequired()])
     invoice_id = SelectField("Invoice", coerce=int, validators=[Optional()])
-    method = SelectField(
-        "Method",
-        choices=[
-            SelectChoice("pix", "PIX"),
-            SelectChoice("boleto", "Boleto"),
-            SelectChoice("transfer", "Bank transfer"),
-            SelectChoice("card", "Card"),
-            SelectChoice("cash", "Cash"),
-        ],
-    )
+    method = SelectField("Method", choices=choices_of("method", PAYMENT_METHODS))
 
     def validate_amount(self, field: StringField) -> None:
         try:
@@ -63,21 +60,12 @@ class GraceForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    action = SelectField(
-        "Action",
-        choices=[SelectChoice("recheck", "Check again"), SelectChoice("void", "Void")],
-    )
+    action = SelectField("Action", choices=choices_of("review", ("recheck", "void")))
 
 
 class CancellationForm(FlaskForm):
     subscription_id = SelectField("Subscription", coerce=int)
-    when = SelectField(
-        "When",
-        choices=[
-            SelectChoice("period_end", "At the end of the paid period"),
-            SelectChoice("now", "At once"),
-        ],
-    )
+    when = SelectField("When", choices=choices_of("when", ("period_end", "now")))
     reason = TextAreaField(
         "Reason the customer gave", validators=[DataRequired(), Length(max=2000)]
     )
@@ -95,7 +83,7 @@ class CustomerForm(FlaskForm):
 
     def validate_timezone(self, field: StringField) -> None:
         if field.data not in available_timezones():
-            raise ValidationError(f"{field.data!r} is not a timezone, e.g. America/Mexico_City.")
+            raise ValidationError(say("form.not_a_timezone", zone=repr(field.data)))
 
 
 class SubscriptionForm(FlaskForm):

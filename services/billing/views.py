@@ -57,10 +57,12 @@ from services.billing.reports import (
     reserve_report,
 )
 from services.billing.run import review_held_invoice
+from services.billing.staff_words import name_of, say, speak_on
 from shared.db import Database
 from shared.web.auth import current_staff, roles_required
 
 pages = Blueprint("pages", __name__, template_folder="templates")
+speak_on(pages)
 
 
 @pages.app_template_filter("money")
@@ -128,7 +130,7 @@ def add_customer() -> Any:
     except BillingError as error:
         form.name.errors = [str(error)]
         return _customers_page(form, 400)
-    flash(f"Customer {form.name.data} added.")
+    flash(say("said.customer_added", name=form.name.data))
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
@@ -189,7 +191,7 @@ def _forms_for(session: Session, customer: Customer) -> dict[str, Any]:
         "cancellation_form": CancellationForm(),
     }
     subscriptions = [
-        SelectChoice(str(s.id), f"#{s.id} {s.plan.name} ({s.status})")
+        SelectChoice(str(s.id), f"#{s.id} {s.plan.name} ({name_of('status', s.status)})")
         for s in customer.subscriptions
     ]
     open_invoices = session.execute(
@@ -198,8 +200,13 @@ def _forms_for(session: Session, customer: Customer) -> dict[str, Any]:
         .order_by(Invoice.due_date)
     ).scalars()
     forms["payment_form"].invoice_id.choices = [
-        SelectChoice("0", "Oldest open invoices first"),
-        *(SelectChoice(str(i.id), f"#{i.number or i.id} due {i.due_date}") for i in open_invoices),
+        SelectChoice("0", say("payments.oldest_first")),
+        *(
+            SelectChoice(
+                str(i.id), say("payments.open_invoice", number=i.number or i.id, due=i.due_date)
+            )
+            for i in open_invoices
+        ),
     ]
     plans = session.execute(
         select(Plan)
@@ -209,7 +216,8 @@ def _forms_for(session: Session, customer: Customer) -> dict[str, Any]:
     forms["subscription_form"].plan_id.choices = [
         SelectChoice(
             str(plan.id),
-            f"{plan.name} ({format_money(plan.price_minor, plan.currency)} {plan.cycle})",
+            f"{plan.name} ({format_money(plan.price_minor, plan.currency)} "
+            f"{name_of('cycle', plan.cycle)})",
         )
         for plan in plans
     ]
@@ -253,7 +261,7 @@ def add_subscription(customer_id: int) -> Any:
     except BillingError as error:
         form.plan_id.errors = [str(error)]
         return _refuse(customer_id, forms)
-    flash("Subscription started.")
+    flash(say("said.subscription_started"))
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
@@ -283,7 +291,7 @@ def add_payment(customer_id: int) -> Any:
     except BillingError as error:
         form.amount.errors = [str(error)]
         return _refuse(customer_id, forms)
-    flash(f"Payment of {paid} recorded; {reserved} to the reserve.")
+    flash(say("said.payment_recorded", paid=paid, reserved=reserved))
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
@@ -311,7 +319,9 @@ def add_grace(customer_id: int) -> Any:
     except BillingError as error:
         form.pay_by.errors = [str(error)]
         return _refuse(customer_id, forms)
-    flash(("Grace granted: " if decision.granted else "Grace refused: ") + decision.message)
+    # The decision's own reason is the grace rules' to word; only its verdict is ours.
+    verdict = "said.grace_granted" if decision.granted else "said.grace_refused"
+    flash(say(verdict, why=decision.message))
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
@@ -333,14 +343,14 @@ def add_cancellation(customer_id: int) -> Any:
     except BillingError as error:
         form.reason.errors = [str(error)]
         return _refuse(customer_id, forms)
-    flash("Cancellation recorded.")
+    flash(say("said.cancellation_recorded"))
     return redirect(url_for("pages.customer", customer_id=customer_id))
 
 
 def _invoice(session: Session, invoice_id: int) -> Invoice:
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
-        abort(404, description=f"No invoice with id {invoice_id}.")
+        abort(404, description=say("said.no_invoice", id=invoice_id))
     return invoice
 
 
@@ -385,7 +395,7 @@ def review(invoice_id: int) -> Any:
     """Check a held invoice again once its cause is fixed, or void it."""
     form = ReviewForm()
     if not form.validate_on_submit():
-        abort(400, description="Choose to check the invoice again or to void it.")
+        abort(400, description=say("said.review_how"))
     try:
         with _transaction() as session:
             invoice = review_held_invoice(
@@ -400,12 +410,11 @@ def review(invoice_id: int) -> Any:
         abort(404, description=str(error))
     except BillingError as error:
         abort(409, description=str(error))
-    messages = {
-        "issued": "The invoice passed its checks and was issued.",
-        "held": "The invoice still fails its checks; see the reasons below.",
-        "void": "The invoice was voided.",
-    }
-    flash(messages.get(outcome, f"The invoice is {outcome}."))
+    messages = {"issued": "said.issued", "held": "said.still_held", "void": "said.voided"}
+    if outcome in messages:
+        flash(say(messages[outcome]))
+    else:
+        flash(say("said.invoice_is", status=name_of("status", outcome)))
     return redirect(url_for("pages.held"))
 
 
@@ -432,8 +441,11 @@ def reserve() -> Any:
     return render_template("billing/reserve.html", report=report, charts=charts, as_of=as_of)
 
 
-def _days(values: tuple[int, ...], unit: str) -> str:
-    return ", ".join(str(value) for value in values) + f" {unit}" if values else "none"
+def _days(values: tuple[int, ...], words: str) -> str:
+    """``1, 3, 7 days before due`` (``words`` says the unit), or none."""
+    if not values:
+        return say("settings.none")
+    return say(words, days=", ".join(str(value) for value in values))
 
 
 @pages.get("/settings")
@@ -442,49 +454,60 @@ def settings() -> Any:
     """The billing policy in force, and the variable that changes each number."""
     policy: BillingPolicy = current_app.extensions.get("billing.policy") or BillingPolicy()
     late_fee = (
-        f"{policy.late_fee_percent}% of the invoice"
+        say("settings.share_of_invoice", percent=policy.late_fee_percent)
         if policy.late_fee_percent is not None
         else format_money(policy.late_fee_minor, "BRL")
         if policy.late_fee_minor is not None
-        else "off"
+        else say("settings.late_fee_off")
+    )
+    termination = (
+        say("settings.terminate_after", days=policy.terminate_after_days)
+        if policy.terminate_after_days
+        else say("settings.termination_off")
     )
     rows = [
         (
-            "Renewal invoices are made",
-            f"{policy.renewal_lead_days} days before due",
+            say("settings.renewal"),
+            say("settings.days_before_due", days=policy.renewal_lead_days),
             "RENEWAL_LEAD_DAYS",
         ),
-        ("Reminders", _days(policy.reminder_days, "days before due"), "REMINDER_DAYS"),
         (
-            "Overdue notices",
-            _days(policy.overdue_notice_days, "days after due"),
+            say("settings.reminders"),
+            _days(policy.reminder_days, "settings.days_before_due"),
+            "REMINDER_DAYS",
+        ),
+        (
+            say("settings.overdue_notices"),
+            _days(policy.overdue_notice_days, "settings.days_after_due"),
             "OVERDUE_NOTICE_DAYS",
         ),
         (
-            "Suspension",
-            f"{policy.suspend_after_days} days overdue, in business hours",
+            say("settings.suspension"),
+            say("settings.suspend_after", days=policy.suspend_after_days),
             "SUSPEND_AFTER_DAYS",
         ),
         (
-            "Warning before suspension",
-            f"{policy.warning_business_days} business day(s)",
+            say("settings.warning"),
+            say("settings.business_days", days=policy.warning_business_days),
             "WARNING_BUSINESS_DAYS",
         ),
-        ("Late fee", late_fee, "LATE_FEE_PERCENT / LATE_FEE_MINOR"),
+        (say("settings.late_fee"), late_fee, "LATE_FEE_PERCENT / LATE_FEE_MINOR"),
+        (say("settings.termination"), termination, "TERMINATE_AFTER_DAYS"),
         (
-            "Termination",
-            f"after {policy.terminate_after_days} days suspended"
-            if policy.terminate_after_days
-            else "off",
-            "TERMINATE_AFTER_DAYS",
+            say("settings.reserve"),
+            say("settings.share_of_payment", percent=policy.reserve_percent),
+            "RESERVE_PERCENT",
         ),
-        ("Reserve", f"{policy.reserve_percent}% of every payment", "RESERVE_PERCENT"),
         (
-            "One-time grace",
-            f"pay-by date at most {policy.grace_max_days} days ahead",
+            say("settings.grace"),
+            say("settings.grace_days", days=policy.grace_max_days),
             "GRACE_MAX_DAYS",
         ),
-        ("Delivery alert", f"after {policy.delivery_alert_hours} hours", "DELIVERY_ALERT_HOURS"),
+        (
+            say("settings.delivery_alert"),
+            say("settings.after_hours", hours=policy.delivery_alert_hours),
+            "DELIVERY_ALERT_HOURS",
+        ),
     ]
     return render_template("billing/settings.html", rows=rows, prefix=PREFIX)
 
@@ -496,5 +519,5 @@ def _date_argument(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        abort(400, description=f"{name} must be a date like 2026-11-30.")
+        abort(400, description=say("said.bad_date", name=name))
     return None  # pragma: no cover - abort raised

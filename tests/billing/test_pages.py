@@ -9,12 +9,31 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from wtforms.fields.core import UnboundField
 
 from services.billing.accounts import CustomerDetails, create_customer, next_in_sequence
 from services.billing.catalog import create_plan, subscribe
 from services.billing.changes import INVOICE_SEQUENCE
-from services.billing.forms import parse_amount
-from services.billing.models import Invoice, InvoiceLine, Payment, ReserveEntry, Subscription
+from services.billing.forms import (
+    PAYMENT_METHODS,
+    CancellationForm,
+    CustomerForm,
+    GraceForm,
+    PaymentForm,
+    SubscriptionForm,
+    parse_amount,
+)
+from services.billing.models import (
+    CYCLES,
+    INVOICE_STATUSES,
+    SUBSCRIPTION_STATUSES,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    ReserveEntry,
+    Subscription,
+)
+from services.billing.staff_words import WORDS
 from shared.db import Database
 from tests.billing.test_api import Staff
 
@@ -256,3 +275,95 @@ def test_staff_add_a_customer_and_start_a_subscription(app: Flask, database: Dat
     with database.transaction() as session:
         subscription = session.execute(select(Subscription)).scalar_one()
         assert subscription.customer.language == "es" and subscription.plan.code == "basic"
+
+
+HTML = {"Accept": "text/html"}
+PORTUGUESE = {**HTML, "Accept-Language": "pt-BR,pt;q=0.9,en;q=0.5"}
+
+
+def test_the_pages_speak_the_staff_members_language(
+    app: Flask, database: Database, suspended_customer: int
+) -> None:
+    staff = Staff(app, "owner")
+    customers = staff.get("/customers", headers=PORTUGUESE).text
+    assert "<h1>Clientes</h1>" in customers and "Faturas retidas" in customers
+    assert ">suspensa</span>" in customers, "the status in Portuguese too"
+    account = staff.get(f"/customers/{suspended_customer}", headers=PORTUGUESE).text
+    assert "suspensa</span> (falta de pagamento)" in account
+    assert "emitida (em atraso)" in account and "Hosting Basic (BRL 49.90 mensal)" in account
+    assert '<label for="method">Forma de pagamento</label>' in account
+    assert ">Transferência bancária</option>" in account and "Reativar com carência" in account
+    overdue = staff.get("/overdue", headers=PORTUGUESE).text
+    assert "Faturas em atraso" in overdue and "Dias de atraso" in overdue
+    assert "Nenhuma fatura retida." in staff.get("/invoices/held", headers=PORTUGUESE).text
+    reserve = staff.get("/reserve", headers=PORTUGUESE).text
+    assert "Relatório da reserva" in reserve and "A receber" in reserve
+    assert 'aria-label="Receita e reserva por mês, BRL"' in reserve
+    settings = staff.get("/settings", headers=PORTUGUESE).text
+    assert "10% de cada pagamento" in settings and "com 5 dias de atraso" in settings
+    assert "Overdue invoices" in staff.get("/overdue", headers=HTML).text, "English by default"
+    assert "Overdue invoices" in staff.get("/overdue").text
+
+
+def test_an_invoice_keeps_the_customers_language_whatever_the_staff_members(
+    app: Flask, database: Database, suspended_customer: int
+) -> None:
+    with database.transaction() as session:
+        session.execute(select(Invoice)).scalar_one().customer.language = "es"
+    invoice = Staff(app, "billing").get("/invoices/1", headers=PORTUGUESE).text
+    assert 'lang="es"' in invoice and "Factura número 1" in invoice
+
+
+def test_the_views_messages_and_the_forms_errors_speak_it_too(
+    app: Flask, suspended_customer: int
+) -> None:
+    staff = Staff(app, "billing")
+    account = f"/customers/{suspended_customer}"
+    token = token_of(staff.get(account).text)
+    payment = {"csrf_token": token, "invoice_id": "0", "method": "pix"}
+    refused = staff.client.post(
+        f"{account}/payments", data={**payment, "amount": "-10"}, headers=PORTUGUESE
+    )
+    assert refused.status_code == 400 and "O valor deve ser maior que zero." in refused.text
+    no_reason = staff.client.post(
+        f"{account}/cancellations",
+        data={"csrf_token": token, "subscription_id": "1", "when": "now", "reason": ""},
+        headers=PORTUGUESE,
+    )
+    assert no_reason.status_code == 400 and "Preencha este campo." in no_reason.text
+    paid = staff.client.post(
+        f"{account}/payments",
+        data={**payment, "amount": "49,90"},
+        headers=PORTUGUESE,
+        follow_redirects=True,
+    )
+    assert "Pagamento de BRL 49.90 registrado; BRL 4.99 para a reserva." in paid.text
+    assert "BRL 49.90 via PIX (registrado por bia@example.com)" in paid.text
+    missing = staff.get("/invoices/99", headers=PORTUGUESE)
+    assert missing.status_code == 404 and "Nenhuma fatura com o id 99." in missing.text
+
+
+def test_every_word_billing_shows_is_there_in_both_languages() -> None:
+    english, portuguese = WORDS["en"], WORDS["pt-BR"]
+    assert set(english) <= set(portuguese), sorted(set(english) - set(portuguese))
+    for key, text in english.items():
+        placeholders = set(re.findall(r"{(\w+)}", text))
+        assert placeholders == set(re.findall(r"{(\w+)}", portuguese[key])), key
+    forms = (CustomerForm, SubscriptionForm, PaymentForm, GraceForm, CancellationForm)
+    fields = {
+        name
+        for form in forms
+        for name, value in vars(form).items()
+        if isinstance(value, UnboundField)
+    }
+    assert "pay_by" in fields and {f"field.{name}" for name in fields} <= set(english)
+    shown = {
+        "status": (*SUBSCRIPTION_STATUSES, *INVOICE_STATUSES),
+        "cycle": tuple(CYCLES),
+        "paid_by": PAYMENT_METHODS,
+        "kind": ("renewal", "proration", "late_fee"),
+        "reason": ("non_payment",),
+    }
+    for group, values in shown.items():
+        for value in values:
+            assert f"{group}.{value}" in portuguese, f"{group}.{value}"
