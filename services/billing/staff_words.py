@@ -182,7 +182,8 @@ WORDS: dict[str, dict[str, str]] = {
         "settings.days_after_due": "{days} days after due",
         "settings.none": "none",
         "settings.suspend_after": "{days} days overdue, in business hours",
-        "settings.business_days": "{days} business day(s)",
+        "settings.business_days.one": "1 business day",
+        "settings.business_days.many": "{days} business days",
         "settings.share_of_invoice": "{percent}% of the invoice",
         "settings.late_fee_off": "off",
         "settings.terminate_after": "after {days} days suspended",
@@ -354,7 +355,8 @@ WORDS: dict[str, dict[str, str]] = {
         "settings.days_after_due": "{days} dias depois do vencimento",
         "settings.none": "nenhum",
         "settings.suspend_after": "com {days} dias de atraso, em horário comercial",
-        "settings.business_days": "{days} dia(s) útil(eis)",
+        "settings.business_days.one": "1 dia útil",
+        "settings.business_days.many": "{days} dias úteis",
         "settings.share_of_invoice": "{percent}% da fatura",
         "settings.late_fee_off": "desativada",
         "settings.terminate_after": "depois de {days} dias de suspensão",
@@ -428,6 +430,11 @@ def say(key: str, **values: Any) -> str:
     """The sentence ``key`` in the page's language, with ``values`` filled in."""
     text = WORDS[_language()].get(key) or WORDS[DEFAULT_LANGUAGE].get(key) or key
     return text.format(**values) if values else text
+
+
+def count_of(key: str, count: int) -> str:
+    """``key.one`` or ``key.many`` (with ``days`` filled in) for ``count``."""
+    return say(f"{key}.one") if count == 1 else say(f"{key}.many", days=count)
 
 
 def name_of(group: str, value: Any) -> str:

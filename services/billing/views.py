@@ -57,7 +57,7 @@ from services.billing.reports import (
     reserve_report,
 )
 from services.billing.run import review_held_invoice
-from services.billing.staff_words import name_of, say, speak_on
+from services.billing.staff_words import count_of, name_of, say, speak_on
 from shared.db import Database
 from shared.web.auth import current_staff, roles_required
 
@@ -488,7 +488,7 @@ def settings() -> Any:
         ),
         (
             say("settings.warning"),
-            say("settings.business_days", days=policy.warning_business_days),
+            count_of("settings.business_days", policy.warning_business_days),
             "WARNING_BUSINESS_DAYS",
         ),
         (say("settings.late_fee"), late_fee, "LATE_FEE_PERCENT / LATE_FEE_MINOR"),
