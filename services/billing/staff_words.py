@@ -1,27 +1,24 @@
 """Billing's staff pages in English and Brazilian Portuguese.
 
 Which one a page speaks is ``shared.web.staff_language``'s to say (the desk's switcher,
-then the browser). Templates read ``t('key')``, stored values ``name_of('status',
-subscription.status)``, and a form field's validation message ``field_error(message)``;
-a field's label is the word ``field.<name>`` (``billing/_field.html``).
-
-English shows stored values as they are, in words (``pending_cancellation`` reads
-"pending cancellation"), so its table names none of them; Portuguese names each one under
-``group.value``. What the service layer says (BillingError's texts, a held invoice's
-reasons, the timeline, a grace decision) stays as it was written; only the pages' own
-words and the views' own messages are here. An invoice itself speaks the customer's
-language (``services.billing.documents``), not the staff member's.
+then the browser), and so is how the words are used (``StaffWords``). Templates read
+``t('key')``, stored values ``name_of('status', subscription.status)``, and a form
+field's validation message ``field_error(message)``; a field's label is the word
+``field.<name>`` (``billing/_field.html``). What the service layer says (BillingError's
+texts, a held invoice's reasons, the timeline, a grace decision) stays as it was
+written; only the pages' own words and the views' own messages are here. An invoice
+itself speaks the customer's language (``services.billing.documents``), not the staff
+member's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from flask import Blueprint, has_request_context
+from flask import Blueprint
 from wtforms.fields.choices import SelectChoice
 
-from shared.web.staff_language import DEFAULT_LANGUAGE, staff_language
+from shared.web.staff_language import StaffWords, page_language
 
 MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -183,7 +180,7 @@ WORDS: dict[str, dict[str, str]] = {
         "settings.none": "none",
         "settings.suspend_after": "{days} days overdue, in business hours",
         "settings.business_days.one": "1 business day",
-        "settings.business_days.many": "{days} business days",
+        "settings.business_days.many": "{count} business days",
         "settings.share_of_invoice": "{percent}% of the invoice",
         "settings.late_fee_off": "off",
         "settings.terminate_after": "after {days} days suspended",
@@ -356,7 +353,7 @@ WORDS: dict[str, dict[str, str]] = {
         "settings.none": "nenhum",
         "settings.suspend_after": "com {days} dias de atraso, em horário comercial",
         "settings.business_days.one": "1 dia útil",
-        "settings.business_days.many": "{days} dias úteis",
+        "settings.business_days.many": "{count} dias úteis",
         "settings.share_of_invoice": "{percent}% da fatura",
         "settings.late_fee_off": "desativada",
         "settings.terminate_after": "depois de {days} dias de suspensão",
@@ -420,35 +417,17 @@ _FIELD_ERRORS = {
 them in other languages."""
 
 
-def _language() -> str:
-    # parse_amount says why an amount is refused; outside a request (a script, a test)
-    # there is no staff member to ask, so it says it in English.
-    return staff_language() if has_request_context() else DEFAULT_LANGUAGE
-
-
-def say(key: str, **values: Any) -> str:
-    """The sentence ``key`` in the page's language, with ``values`` filled in."""
-    text = WORDS[_language()].get(key) or WORDS[DEFAULT_LANGUAGE].get(key) or key
-    return text.format(**values) if values else text
-
-
-def count_of(key: str, count: int) -> str:
-    """``key.one`` or ``key.many`` (with ``days`` filled in) for ``count``."""
-    return say(f"{key}.one") if count == 1 else say(f"{key}.many", days=count)
-
-
-def name_of(group: str, value: Any) -> str:
-    """A stored value (``name_of('status', 'pending_cancellation')``) as the page's language
-    shows it; English shows it as stored, in words ("pending cancellation")."""
-    shown = "" if value is None else str(value)
-    return WORDS[_language()].get(f"{group}.{shown}", shown.replace("_", " "))
+STAFF_WORDS = StaffWords(WORDS)
+say = STAFF_WORDS.say
+count_of = STAFF_WORDS.count_of
+name_of = STAFF_WORDS.name_of
 
 
 def field_error(message: str) -> str:
     """A form field's validation message in the page's language. The forms' own checks
     already speak it; WTForms' messages come in English and are looked up here."""
     key = _FIELD_ERRORS.get(message)
-    return WORDS[_language()].get(key, message) if key else message
+    return WORDS[page_language()].get(key, message) if key else message
 
 
 def choices_of(group: str, values: Sequence[str]) -> Callable[[], list[SelectChoice]]:
@@ -457,16 +436,9 @@ def choices_of(group: str, values: Sequence[str]) -> Callable[[], list[SelectCho
     return lambda: [SelectChoice(value, say(f"choice.{group}.{value}")) for value in values]
 
 
-def _page_context() -> dict[str, Any]:
-    return {
-        "lang": _language(),
-        "t": say,
-        "name_of": name_of,
-        "field_error": field_error,
-        "month_names": MONTHS[_language()],
-    }
-
-
 def speak_on(blueprint: Blueprint) -> None:
     """Give every page ``blueprint`` renders the staff member's language and its words."""
-    blueprint.context_processor(_page_context)
+    STAFF_WORDS.speak_on(
+        blueprint,
+        lambda: {"field_error": field_error, "month_names": MONTHS[page_language()]},
+    )

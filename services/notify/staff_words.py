@@ -1,19 +1,18 @@
 """Notify's staff pages in English and Brazilian Portuguese.
 
 Which one a page speaks is ``shared.web.staff_language``'s to say (the desk's switcher,
-then the browser). Templates read ``t('key')``, stored values ``name_of('status',
-row.status)``, and a message kind's description ``kind.description_in(lang)``. What the
-service layer says (a delivery's steps, the template checker's findings) stays as it
-was written; only the pages' own words and the views' own messages are here.
+then the browser), and so is how the words are used (``StaffWords``). Templates read
+``t('key')``, stored values ``name_of('status', row.status)``, and a message kind's
+description ``kind.description_in(lang)``. What the service layer says (a delivery's
+steps, the template checker's findings) stays as it was written; only the pages' own
+words and the views' own messages are here.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 
-from shared.web.staff_language import DEFAULT_LANGUAGE, staff_language
+from shared.web.staff_language import StaffWords, page_language
 
 WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -225,38 +224,14 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def say(key: str, **values: Any) -> str:
-    """The sentence ``key`` in the page's language, with ``values`` filled in."""
-    text = WORDS[staff_language()].get(key) or WORDS[DEFAULT_LANGUAGE].get(key) or key
-    return text.format(**values) if values else text
-
-
-def count_of(key: str, count: int) -> str:
-    """``key.one`` or ``key.many`` for ``count`` things."""
-    return say(f"{key}.one") if count == 1 else say(f"{key}.many", count=count)
-
-
-def name_of(group: str, value: Any) -> str:
-    """A stored value (``name_of('status', 'sent')``) as the page's language shows it;
-    English shows it as stored."""
-    shown = "" if value is None else str(value)
-    return WORDS[staff_language()].get(f"{group}.{shown}", shown)
+STAFF_WORDS = StaffWords(WORDS)
+say = STAFF_WORDS.say
 
 
 def weekdays() -> tuple[str, ...]:
-    return WEEKDAYS[staff_language()]
-
-
-def _page_context() -> dict[str, Any]:
-    return {
-        "lang": staff_language(),
-        "t": say,
-        "count_of": count_of,
-        "name_of": name_of,
-        "weekdays": weekdays(),
-    }
+    return WEEKDAYS[page_language()]
 
 
 def speak_on(blueprint: Blueprint) -> None:
     """Give every page ``blueprint`` renders the staff member's language and its words."""
-    blueprint.context_processor(_page_context)
+    STAFF_WORDS.speak_on(blueprint, lambda: {"weekdays": weekdays()})

@@ -21,11 +21,7 @@ from werkzeug.wrappers import Response
 
 from services.tickets import forms
 from services.tickets.staff import MIN_PASSWORD_LENGTH
-from shared.web.staff_language import (
-    DEFAULT_LANGUAGE,
-    choose_staff_language,
-    staff_language,
-)
+from shared.web.staff_language import StaffWords, choose_staff_language, staff_language
 
 LANGUAGE_NAMES = {"en": "English", "pt-BR": "Português"}
 """Each language in its own words, for the switcher."""
@@ -844,18 +840,9 @@ _FIELD_ERRORS = {
 """The forms' validation messages, to the words that say them."""
 
 
-def say(key: str, **values: Any) -> str:
-    """The sentence ``key`` in the page's language, with ``values`` filled in."""
-    text = WORDS[staff_language()].get(key) or WORDS[DEFAULT_LANGUAGE].get(key) or key
-    return text.format(**values) if values else text
-
-
-def name_of(group: str, value: Any) -> str:
-    """A stored value (``name_of('status', 'on_hold')``) as the page's language shows it.
-
-    English names most values as they are stored, in words: ``on_hold`` reads "on hold"."""
-    shown = "" if value is None else str(value)
-    return WORDS[staff_language()].get(f"{group}.{shown}", shown.replace("_", " "))
+STAFF_WORDS = StaffWords(WORDS)
+say = STAFF_WORDS.say
+name_of = STAFF_WORDS.name_of
 
 
 def field_error(message: str) -> str:
@@ -881,14 +868,10 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _page_context() -> dict[str, Any]:
-    language = staff_language()
     # After a form's POST the page's own address is not one to come back to by GET.
     here = request.script_root + request.full_path.rstrip("?") if request.method == "GET" else None
     return {
-        "lang": language,
-        "words": WORDS[language],
-        "t": say,
-        "name_of": name_of,
+        "words": WORDS[staff_language()],
         "field_error": field_error,
         "staff_languages": LANGUAGE_NAMES,
         "here": here,
@@ -904,4 +887,4 @@ def choose_language(code: str) -> Response:
 
 def speak_on(blueprint: Blueprint) -> None:
     """Give every page ``blueprint`` renders the staff member's language and its words."""
-    blueprint.context_processor(_page_context)
+    STAFF_WORDS.speak_on(blueprint, _page_context)

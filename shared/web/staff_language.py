@@ -8,9 +8,10 @@ header every staff page carries, whichever service drew it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import g, has_request_context, request, session
+from flask import Blueprint, g, has_request_context, request, session
 
 STAFF_LANGUAGES = ("en", "pt-BR")
 SESSION_LANGUAGE = "staff_language"
@@ -86,7 +87,61 @@ def _requested_language() -> str:
     return DEFAULT_LANGUAGE
 
 
+def page_language() -> str:
+    """``staff_language`` in a request; English outside one (a script, a test), where
+    there is no staff member to ask."""
+    return staff_language() if has_request_context() else DEFAULT_LANGUAGE
+
+
 def layout_context() -> dict[str, Any]:
     """What the shared layout reads: the page's language and the header's words."""
-    language = staff_language() if has_request_context() else DEFAULT_LANGUAGE
+    language = page_language()
     return {"lang": language, "layout_words": LAYOUT_WORDS[language]}
+
+
+class StaffWords:
+    """A service's words for its staff pages, in each of ``STAFF_LANGUAGES``, keyed by
+    name (``"log.title"``), and the ways its pages and views use them.
+
+    English shows stored values as they are, in words (``on_hold`` reads "on hold"), so
+    its table names none of them; another language names each one under
+    ``group.value`` (``status.on_hold``)."""
+
+    def __init__(self, words: Mapping[str, Mapping[str, str]]) -> None:
+        self.words = words
+
+    def say(self, key: str, **values: Any) -> str:
+        """The sentence ``key`` in the page's language, with ``values`` filled in."""
+        text = self.words[page_language()].get(key) or self.words[DEFAULT_LANGUAGE].get(key)
+        text = text or key
+        return text.format(**values) if values else text
+
+    def count_of(self, key: str, count: int) -> str:
+        """``key.one`` for one thing, else ``key.many`` with ``{count}`` filled in."""
+        return self.say(f"{key}.one") if count == 1 else self.say(f"{key}.many", count=count)
+
+    def name_of(self, group: str, value: Any) -> str:
+        """A stored value (``name_of('status', 'on_hold')``) as the page's language
+        shows it."""
+        shown = "" if value is None else str(value)
+        return self.words[page_language()].get(f"{group}.{shown}", shown.replace("_", " "))
+
+    def page_context(self) -> dict[str, Any]:
+        """What every page of the service reads: its language and the ways to its words."""
+        return {
+            "lang": page_language(),
+            "t": self.say,
+            "count_of": self.count_of,
+            "name_of": self.name_of,
+        }
+
+    def speak_on(
+        self, blueprint: Blueprint, more: Callable[[], dict[str, Any]] | None = None
+    ) -> None:
+        """Give every page ``blueprint`` renders the staff member's language and these
+        words (and what ``more`` adds for the page)."""
+
+        def context() -> dict[str, Any]:
+            return {**self.page_context(), **(more() if more is not None else {})}
+
+        blueprint.context_processor(context)
