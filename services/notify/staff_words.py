@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from shared.web.staff_language import StaffWords, page_language
+from shared.web.staff_language import StaffWords, page_language, role_names
 
 WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -216,10 +216,7 @@ WORDS: dict[str, dict[str, str]] = {
         "status.parked": "parada",
         "status.skipped": "não enviada",
         "status.cancelled": "cancelada",
-        "role.owner": "dona",
-        "role.agent": "atendente",
-        "role.billing": "financeiro",
-        "role.trainee": "em treinamento",
+        **role_names("pt-BR"),
     },
 }
 

@@ -47,12 +47,14 @@ def create_app(
     from services.training.coaching_pages import coaching_pages
     from services.training.library import library
     from services.training.portal import portal
+    from services.training.staff_words import speak_on
 
     app = create_service_app(__name__, settings, database, bus_database=bus_database)
     app.register_blueprint(bp)
     app.register_blueprint(portal)
     app.register_blueprint(library)
     app.register_blueprint(coaching_pages)
+    speak_on(app)
     init_api(app)
     return app
 

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from services.training import charts, coaching
 from services.training.portal import staff_language
+from services.training.staff_words import say
 from shared.db import Database
 from shared.web import current_staff, roles_required
 
@@ -56,17 +57,17 @@ def member(staff_id: int) -> Any:
             "training/coaching_member.html",
             view=view,
             findings_chart=charts.stacked_bars(
-                f"Findings per week, by rule, for {view.member.name}", labels, findings
+                say("chart.findings", name=view.member.name), labels, findings
             ),
             findings_legend=charts.legend(findings),
             rating_chart=charts.line(
-                "Average rating per week (1-5)",
+                say("chart.rating"),
                 labels,
                 charts.Series("rating", [week.average_rating for week in view.weeks]),
                 top_value=5,
             ),
             sla_chart=charts.line(
-                "Tickets resolved within their SLA targets, per week",
+                say("chart.sla"),
                 labels,
                 charts.Series(
                     "SLA",
@@ -87,7 +88,7 @@ def member(staff_id: int) -> Any:
 def decide(proposal_id: int) -> Any:
     decision = request.form.get("decision")
     if decision not in ("confirm", "dismiss"):
-        abort(400, description="Choose to confirm or to dismiss the proposal.")
+        abort(400, description=say("said.decide_how"))
     staff = current_staff()
     assert staff is not None
     try:
@@ -105,9 +106,5 @@ def decide(proposal_id: int) -> Any:
     except coaching.CoachingError as refused:
         flash(str(refused))
         return redirect(request.referrer or url_for("coaching.team"), 303)
-    flash(
-        "Confirmed: their replies are held for review again."
-        if decision == "confirm"
-        else "Dismissed: nothing changes."
-    )
+    flash(say("said.confirmed" if decision == "confirm" else "said.dismissed"))
     return redirect(url_for("coaching.member", staff_id=staff_id), 303)

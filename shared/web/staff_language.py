@@ -87,6 +87,12 @@ def _requested_language() -> str:
     return DEFAULT_LANGUAGE
 
 
+def role_names(language: str) -> dict[str, str]:
+    """The staff roles' names (``role.owner``...) in ``language``, as the header says them:
+    for a service's words to name a stored role the same way."""
+    return {key: text for key, text in LAYOUT_WORDS[language].items() if key.startswith("role.")}
+
+
 def page_language() -> str:
     """``staff_language`` in a request; English outside one (a script, a test), where
     there is no staff member to ask."""

@@ -15,6 +15,7 @@ from services.training import coaching, onboarding
 from services.training.coaching import desk_activity
 from services.training.models import Enrolment
 from services.training.performance import RecentWork
+from services.training.staff_words import WORDS
 from services.training.subscribers import staff_directory
 from shared.bus.subscriber import Outcome, Subscriber, process_message
 from shared.db import Database
@@ -266,3 +267,34 @@ def test_the_owner_sees_the_charts_and_decides_on_the_page_and_in_the_api(
     assert owner.post("/api/coaching/proposals/999", {"decision": "dismiss"}).status_code == 404
     after = owner.get(f"/coaching/{AGENT}", headers={"Accept": "text/html"}).text
     assert re.search(r"50 % of replies held for review", after)
+
+
+PORTUGUESE = {"Accept": "text/html", "Accept-Language": "pt-BR,pt;q=0.9,en;q=0.5"}
+
+
+def test_the_coaching_pages_speak_the_owners_language(app: Flask, database: Database) -> None:
+    hire(database, AGENT, "Beto", "agent")
+    ticket = reply(database, AGENT, ("P-POLITE:greeting", "block"), outcome="overridden")
+    rate(database, AGENT, ticket, 1, "Cold answer")
+    owner = StaffSession(app, OWNER)
+
+    team = owner.get("/coaching/", headers=PORTUGUESE).text
+    assert "<h1>Acompanhamento</h1>" in team and "Manuais de conduta" in team, "and the nav"
+    assert ">atendente<" in team, "the role in Portuguese"
+    page = owner.get(f"/coaching/{AGENT}", headers=PORTUGUESE).text
+    assert "Avaliações baixas" in page and "1 apontamento em 12 semanas" in page
+    assert "(bloqueia)" in page and "Chamado #" in page
+    assert "Apontamentos por semana, por regra, de Beto" in page, "the chart's title too"
+    assert "Low ratings" in owner.get(f"/coaching/{AGENT}", headers={"Accept": "text/html"}).text
+    refused = owner.client.post(
+        "/coaching/proposals/1", data={"csrf_token": owner.token}, headers=PORTUGUESE
+    )
+    assert refused.status_code == 400
+    assert "Escolha confirmar ou descartar a proposta." in refused.text
+
+
+def test_every_training_word_is_in_both_languages() -> None:
+    english, portuguese = WORDS["en"], WORDS["pt-BR"]
+    for key, text in english.items():
+        assert key in portuguese, key
+        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", portuguese[key]))
